@@ -1,0 +1,1 @@
+//! OnAir embedded media server (under construction).

@@ -1,0 +1,233 @@
+//! OnAir persistence.
+//!
+//! One [`Store`] trait describes everything the platform keeps; [`sqlite`] (the default,
+//! embedded) and [`postgres`] (multi-instance deployments) implement it, each with its own
+//! migrations, and one contract test suite runs against both. The backend is chosen from the
+//! database URL's scheme ([`connect`]).
+//!
+//! The store applies decisions, it does not make them: callers ask `onair-domain` whether a
+//! transition or a charge is allowed, then the store applies it atomically with a conditional
+//! update, so concurrent requests cannot double-apply it. Every method that changes a balance
+//! writes a ledger entry in the same transaction.
+
+mod model;
+
+pub use model::*;
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use onair_domain::{AccountId, Credits, EndReason, StreamId, StreamStatus};
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No row with that key (or it is hidden from the caller).
+    #[error("not found")]
+    NotFound,
+    /// A unique key already exists (email taken, …).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A conditional update found the row in another state than required; nothing changed.
+    #[error("stream is {actual}, not in a state that allows this")]
+    StatusConflict { actual: StreamStatus },
+    /// A charge exceeds the balance; nothing changed.
+    #[error("insufficient credits: balance {balance}, needed {needed}")]
+    InsufficientCredits { balance: Credits, needed: Credits },
+    /// The database failed (connection, constraint we did not expect, corrupt row).
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything OnAir persists. Implementations are cheap to clone (a pool handle inside).
+///
+/// All times are passed in by the caller; implementations never read the clock, which keeps
+/// them deterministic under test.
+pub trait Store: Clone + Send + Sync + 'static {
+    // ----- accounts --------------------------------------------------------------------------
+
+    /// Creates an account and, in the same transaction, credits `signup_grant` (ledger reason
+    /// `signup_grant`; nothing when zero). `Conflict("email")` when the email is taken.
+    fn create_account(&self, new: NewAccount) -> impl Future<Output = StoreResult<Account>> + Send;
+
+    fn account(&self, id: AccountId) -> impl Future<Output = StoreResult<Account>> + Send;
+
+    /// The account and its password hash, for login. `NotFound` when no such email.
+    fn account_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = StoreResult<(Account, String)>> + Send;
+
+    fn set_role(
+        &self,
+        id: AccountId,
+        role: onair_domain::Role,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    // ----- sessions --------------------------------------------------------------------------
+
+    /// Stores a session by the SHA-256 of its cookie value (the raw value is never stored).
+    fn create_session(
+        &self,
+        token_hash: &[u8; 32],
+        account: AccountId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The account behind a live session; `NotFound` when unknown or expired at `now`.
+    fn session_account(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Account>> + Send;
+
+    /// Idempotent.
+    fn delete_session(&self, token_hash: &[u8; 32])
+    -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Removes sessions expired before `now`; returns how many.
+    fn delete_expired_sessions(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    // ----- streams ---------------------------------------------------------------------------
+
+    /// Creates a SCHEDULED stream.
+    fn create_stream(&self, new: NewStream) -> impl Future<Output = StoreResult<Stream>> + Send;
+
+    /// A stream with its creator, deleted ones included (`deleted_at` set) so that the API can
+    /// answer 410 for them; listings never show deleted streams.
+    fn stream(&self, id: StreamId) -> impl Future<Output = StoreResult<Stream>> + Send;
+
+    /// Edits title/description/schedule (fields left `None` are unchanged). `NotFound` for
+    /// unknown or deleted streams.
+    fn update_stream(
+        &self,
+        id: StreamId,
+        patch: StreamPatch,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Stream>> + Send;
+
+    /// SCHEDULED → LIVE and the go-live charge, atomically: the conditional status update, the
+    /// ledger entry (reason `go_live`, idempotency key `go_live:<stream id>`) and the balance
+    /// change commit together or not at all. `StatusConflict` when the stream is not SCHEDULED
+    /// (a racing request already won); `InsufficientCredits` when the creator cannot pay (the
+    /// stream stays SCHEDULED). A zero cost writes no ledger entry.
+    fn go_live(
+        &self,
+        id: StreamId,
+        cost: Credits,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Stream>> + Send;
+
+    /// SCHEDULED/LIVE → ENDED with `ended_at = now` and the reason; clears the live count.
+    /// `StatusConflict` when already ENDED.
+    fn end_stream(
+        &self,
+        id: StreamId,
+        reason: EndReason,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Stream>> + Send;
+
+    /// Hides the stream from listings (`deleted_at = now`). Callers end it first if live.
+    fn delete_stream(
+        &self,
+        id: StreamId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// A page of non-deleted streams matching the filter, and the total count of matches.
+    /// Order: LIVE by viewers then start time, SCHEDULED by `scheduled_for` (soonest first, unset
+    /// last), ENDED by `ended_at` newest first; with no status filter, newest first by creation.
+    fn list_streams(
+        &self,
+        filter: &StreamFilter,
+    ) -> impl Future<Output = StoreResult<(Vec<Stream>, u64)>> + Send;
+
+    /// Sets the live viewer count of a LIVE stream and raises `peak_viewers` if exceeded.
+    /// No-op (Ok) when the stream is not LIVE.
+    fn set_participant_count(
+        &self,
+        id: StreamId,
+        count: u32,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Records whether the creator is present in the room: `Some(now)` when they left, `None`
+    /// when they (re)joined. Drives the creator-absent grace period.
+    fn set_creator_absent_since(
+        &self,
+        id: StreamId,
+        since: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// All LIVE streams (for metering, reconciliation and the grace-period sweeper).
+    fn live_streams(&self) -> impl Future<Output = StoreResult<Vec<Stream>>> + Send;
+
+    /// Number of non-deleted streams per status, for metrics.
+    fn count_streams_by_status(
+        &self,
+    ) -> impl Future<Output = StoreResult<Vec<(StreamStatus, u64)>>> + Send;
+
+    // ----- credits ---------------------------------------------------------------------------
+
+    /// Applies one ledger entry (positive: grant; negative: charge) and updates the cached
+    /// balance in the same transaction. Idempotent on `idempotency_key`: a repeated key returns
+    /// `Ok(Applied::Duplicate)` and changes nothing. A charge that would take the balance below
+    /// zero is `InsufficientCredits` and changes nothing.
+    fn apply_credit(
+        &self,
+        entry: NewCreditEntry,
+    ) -> impl Future<Output = StoreResult<Applied>> + Send;
+
+    /// Charges one metered live minute (`live_minute:<stream>:<minute>` key) and advances the
+    /// stream's `billed_minutes` to `minute` in one transaction. Same errors as `apply_credit`.
+    fn charge_live_minute(
+        &self,
+        stream: StreamId,
+        minute: u32,
+        cost: Credits,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Applied>> + Send;
+
+    /// The account's ledger, newest first, and the total number of entries.
+    fn credit_entries(
+        &self,
+        account: AccountId,
+        page: Page,
+    ) -> impl Future<Output = StoreResult<(Vec<CreditEntry>, u64)>> + Send;
+
+    // ----- webhook bookkeeping -----------------------------------------------------------------
+
+    /// Records a webhook event id; `true` the first time, `false` for a replay.
+    fn record_webhook_event(
+        &self,
+        event_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    // ----- moderation ---------------------------------------------------------------------------
+
+    /// Bars an identity from a stream (idempotent).
+    fn ban(
+        &self,
+        stream: StreamId,
+        identity: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn is_banned(
+        &self,
+        stream: StreamId,
+        identity: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    // ----- ops -------------------------------------------------------------------------------
+
+    /// Cheap round trip for `/readyz`.
+    fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+}

@@ -1,0 +1,1 @@
+//! OnAir web platform (under construction: see crate docs as it lands).
