@@ -1,0 +1,101 @@
+// Headless Debian Chromium, driven by playwright-core (no downloaded browser), with fake camera
+// and microphone. Each opened page records its console, page errors, the WebSocket URLs it
+// dialled and the HTTP statuses it received, for assertions and for failure reports.
+
+import { chromium } from 'playwright-core';
+import { until } from './wait.mjs';
+
+export const CHROMIUM = process.env.ONAIR_CHROMIUM || '/usr/bin/chromium';
+
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export function launchChromium() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+}
+
+/** One test page and what it has done so far. */
+export class TestPage {
+  constructor(name, page) {
+    this.name = name;
+    this.page = page;
+    /** Console lines and page errors, in order. */
+    this.console = [];
+    /** URLs of WebSockets the page opened. */
+    this.websockets = [];
+    /** `{ url, status }` of every HTTP response the page received. */
+    this.responses = [];
+    /** `{ url, failure }` of requests that got no response (CORS, refused, …). */
+    this.failedRequests = [];
+    page.on('console', (m) => this.console.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => this.console.push(`[pageerror] ${e.stack ?? e}`));
+    page.on('websocket', (ws) => this.websockets.push(ws.url()));
+    page.on('response', (r) => this.responses.push({ url: r.url(), status: r.status() }));
+    page.on('requestfailed', (r) =>
+      this.failedRequests.push({ url: r.url(), failure: r.failure()?.errorText }),
+    );
+  }
+
+  /** Calls `window.e2e[method](...args)` in the page and returns its (serialisable) result. */
+  call(method, ...args) {
+    return this.page.evaluate(([m, a]) => window.e2e[m](...a), [method, args]);
+  }
+
+  /** The page's exported state (`window.e2e.snapshot()`). */
+  snapshot() {
+    return this.page.evaluate(() => window.e2e?.snapshot() ?? { loaded: false });
+  }
+
+  /** Waits until the room reports `connected`; fails with the page's error and state otherwise. */
+  async waitConnected(timeoutMs = 20_000) {
+    return until(
+      async () => {
+        const s = await this.snapshot();
+        if (s.error) throw new Error(`${this.name} page failed to connect: ${s.error}`);
+        return s.state === 'connected' && s;
+      },
+      {
+        what: `the ${this.name} page's room reaches \`connected\``,
+        timeoutMs,
+        detail: async () => JSON.stringify(await this.snapshot()),
+      },
+    );
+  }
+
+  /** The page's console and network record, for failure reports. */
+  report(lines = 200) {
+    const tail = this.console.slice(-lines).join('\n');
+    return [
+      `--- ${this.name} page: websockets ---`,
+      ...this.websockets,
+      `--- ${this.name} page: HTTP responses (non-page) ---`,
+      ...this.responses.filter((r) => !/\.(html|js|map)$/.test(new URL(r.url).pathname)).map((r) => `${r.status} ${r.url}`),
+      ...this.failedRequests.map((r) => `FAILED ${r.failure} ${r.url}`),
+      `--- ${this.name} page: last ${lines} console lines ---`,
+      tail,
+    ].join('\n');
+  }
+}
+
+/**
+ * Opens `page` (`publisher` or `viewer`) from the static server in a fresh browser context,
+ * connecting to `wsUrl` with `token`. `name` labels it in reports.
+ */
+export async function openPage(browser, staticUrl, page, { name = page, wsUrl, token }) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const p = new TestPage(name, await context.newPage());
+  p.context = context;
+  const q = new URLSearchParams({ url: wsUrl, token });
+  await p.page.goto(`${staticUrl}/${page}.html?${q}`, { timeout: 15_000 });
+  return p;
+}

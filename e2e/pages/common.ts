@@ -1,0 +1,197 @@
+// What both test pages share: a LiveKit `Room` with the SDK's default options, connected to the
+// URL and token given in the page's query string, and a `window.e2e` object through which the
+// test reads state and drives the page. Everything returned to the test is plain JSON.
+
+import {
+  LogLevel,
+  Room,
+  RoomEvent,
+  Track,
+  setLogLevel,
+  type RemoteTrack,
+  type RemoteTrackPublication,
+} from 'livekit-client';
+
+export interface SubscribedTrack {
+  sid: string;
+  kind: string;
+  source: string;
+  participant: string;
+}
+
+export interface InboundStats {
+  kind: string;
+  packetsReceived: number;
+  bytesReceived: number;
+  framesDecoded?: number;
+  frameWidth?: number;
+  frameHeight?: number;
+  codec?: string;
+}
+
+/** The state a page exposes and the operations a test may call. */
+export class E2E {
+  readonly room = new Room();
+  state: string = this.room.state;
+  error: string | null = null;
+  connectedAtMs: number | null = null;
+  /** Milliseconds from navigation start to the first frame presented by a remote video. */
+  firstVideoFrameMs: number | null = null;
+  subscribed: SubscribedTrack[] = [];
+  private videoElements: HTMLVideoElement[] = [];
+
+  constructor(readonly role: string) {
+    setLogLevel(LogLevel.debug);
+    const room = this.room;
+    room.on(RoomEvent.ConnectionStateChanged, (s) => {
+      this.state = s;
+      console.log(`e2e(${role}): connection state ${s}`);
+    });
+    room.on(RoomEvent.Disconnected, (reason) => console.log(`e2e(${role}): disconnected, reason ${reason}`));
+    room.on(RoomEvent.TrackSubscribed, (track, pub, participant) => {
+      this.subscribed.push({
+        sid: pub.trackSid,
+        kind: track.kind,
+        source: pub.source,
+        participant: participant.identity,
+      });
+      console.log(`e2e(${role}): subscribed ${track.kind} ${pub.trackSid} of ${participant.identity}`);
+      this.attach(track);
+    });
+    room.on(RoomEvent.TrackUnsubscribed, (_track, pub) => {
+      this.subscribed = this.subscribed.filter((t) => t.sid !== pub.trackSid);
+    });
+    room.on(RoomEvent.TrackSubscriptionFailed, (sid, participant, reason) =>
+      console.log(`e2e(${role}): subscription to ${sid} of ${participant.identity} failed: ${reason}`),
+    );
+  }
+
+  /** Connects with the query string's `url` and `token`; failures land in `error`. */
+  async connect(): Promise<void> {
+    const params = new URLSearchParams(location.search);
+    const url = params.get('url');
+    const token = params.get('token');
+    if (!url || !token) {
+      this.error = 'the page needs ?url=…&token=…';
+      return;
+    }
+    try {
+      await this.room.connect(url, token);
+      this.connectedAtMs = performance.now();
+    } catch (e) {
+      this.error = `connect failed: ${describe(e)}`;
+      throw e;
+    }
+  }
+
+  private attach(track: RemoteTrack) {
+    const el = track.attach();
+    el.muted = true;
+    document.body.append(el);
+    if (track.kind === Track.Kind.Video) {
+      const video = el as HTMLVideoElement;
+      this.videoElements.push(video);
+      video.requestVideoFrameCallback(() => {
+        this.firstVideoFrameMs ??= performance.now();
+      });
+    }
+  }
+
+  /** Remote participants as seen by this page, with their track publications. */
+  remoteParticipants() {
+    return [...this.room.remoteParticipants.values()].map((p) => ({
+      identity: p.identity,
+      sid: p.sid,
+      tracks: [...p.trackPublications.values()].map((t) => ({
+        sid: t.trackSid,
+        kind: t.kind,
+        source: t.source,
+        subscribed: t.isSubscribed,
+        simulcasted: t.simulcasted ?? false,
+      })),
+    }));
+  }
+
+  /** The first remote publication of `kind` (`video` or `audio`). */
+  publication(kind: string): RemoteTrackPublication | undefined {
+    for (const p of this.room.remoteParticipants.values()) {
+      for (const t of p.trackPublications.values()) {
+        if (t.kind === kind && t.track) return t;
+      }
+    }
+    return undefined;
+  }
+
+  /** `inbound-rtp` stats of the first subscribed remote track of `kind`, or null. */
+  async inboundStats(kind: string): Promise<InboundStats | null> {
+    const track = this.publication(kind)?.track;
+    const report = await track?.getRTCStatsReport();
+    if (!report) return null;
+    let found: InboundStats | null = null;
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === kind) {
+        found = {
+          kind,
+          packetsReceived: s.packetsReceived ?? 0,
+          bytesReceived: s.bytesReceived ?? 0,
+          framesDecoded: s.framesDecoded,
+          frameWidth: s.frameWidth,
+          frameHeight: s.frameHeight,
+          codec: s.codecId ? report.get(s.codecId)?.mimeType : undefined,
+        };
+      }
+    });
+    return found;
+  }
+
+  /** Publishes the (fake) camera; returns 'ok' or the error's description. */
+  async tryPublishCamera(): Promise<string> {
+    try {
+      await this.room.localParticipant.setCameraEnabled(true);
+      return 'ok';
+    } catch (e) {
+      return describe(e);
+    }
+  }
+
+  /** Local publications (sid, kind, source, simulcast) of this page. */
+  localTracks() {
+    return [...this.room.localParticipant.trackPublications.values()].map((t) => ({
+      sid: t.trackSid,
+      kind: t.kind,
+      source: t.source,
+      simulcasted: t.simulcasted ?? false,
+    }));
+  }
+
+  snapshot() {
+    return {
+      loaded: true,
+      role: this.role,
+      state: this.state,
+      error: this.error,
+      connectedAtMs: this.connectedAtMs,
+      firstVideoFrameMs: this.firstVideoFrameMs,
+      subscribed: this.subscribed,
+      localTracks: this.localTracks(),
+      remoteParticipants: this.remoteParticipants(),
+    };
+  }
+}
+
+export function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const extra = (e as { reason?: unknown; status?: unknown });
+    const bits = [e.name, e.message];
+    if (extra.reason !== undefined) bits.push(`reason=${String(extra.reason)}`);
+    if (extra.status !== undefined) bits.push(`status=${String(extra.status)}`);
+    return bits.join(': ');
+  }
+  return String(e);
+}
+
+declare global {
+  interface Window {
+    e2e: unknown;
+  }
+}
