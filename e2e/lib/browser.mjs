@@ -3,7 +3,7 @@
 // dialled and the HTTP statuses it received, for assertions and for failure reports.
 
 import { chromium } from 'playwright-core';
-import { until } from './wait.mjs';
+import { fatal, until } from './wait.mjs';
 
 export const CHROMIUM = process.env.ONAIR_CHROMIUM || '/usr/bin/chromium';
 
@@ -61,7 +61,7 @@ export class TestPage {
     return until(
       async () => {
         const s = await this.snapshot();
-        if (s.error) throw new Error(`${this.name} page failed to connect: ${s.error}`);
+        if (s.error) throw fatal(`the ${this.name} page failed to connect: ${s.error}`);
         return s.state === 'connected' && s;
       },
       {
@@ -72,17 +72,39 @@ export class TestPage {
     );
   }
 
-  /** The page's console and network record, for failure reports. */
-  report(lines = 200) {
-    const tail = this.console.slice(-lines).join('\n');
+  /**
+   * The page's state, both peer connections (states and SDP), console and network record, for
+   * failure reports.
+   */
+  async report(lines = 200) {
+    const inPage = async (what, fn) => {
+      try {
+        return JSON.stringify(await this.page.evaluate(fn), null, 1);
+      } catch (e) {
+        return `(could not read ${what}: ${e.message.split('\n')[0]})`;
+      }
+    };
+    const pathOf = (u) => new URL(u).pathname;
+    // Tokens are secrets and the v1 join request is kilobytes of base64: keep reports readable.
+    const short = (text) =>
+      text
+        .replace(/access_token=[\w.%-]+/g, 'access_token=…')
+        .replace(/join_request=([\w%=-]+)/g, (_, v) => `join_request=<${v.length} chars>`);
     return [
-      `--- ${this.name} page: websockets ---`,
-      ...this.websockets,
-      `--- ${this.name} page: HTTP responses (non-page) ---`,
-      ...this.responses.filter((r) => !/\.(html|js|map)$/.test(new URL(r.url).pathname)).map((r) => `${r.status} ${r.url}`),
-      ...this.failedRequests.map((r) => `FAILED ${r.failure} ${r.url}`),
-      `--- ${this.name} page: last ${lines} console lines ---`,
-      tail,
+      `=== ${this.name} page ===`,
+      `--- state ---`,
+      await inPage('state', () => window.e2e?.snapshot()),
+      `--- peer connections ---`,
+      await inPage('peer connections', () => window.e2e?.transports()),
+      `--- websockets ---`,
+      ...this.websockets.map(short),
+      `--- HTTP responses other than the page itself ---`,
+      ...this.responses
+        .filter((r) => !/\.(html|js|map)$/.test(pathOf(r.url)))
+        .map((r) => short(`${r.status} ${r.url}`)),
+      ...this.failedRequests.map((r) => short(`FAILED ${r.failure} ${r.url}`)),
+      `--- last ${lines} console lines ---`,
+      short(this.console.slice(-lines).join('\n')),
     ].join('\n');
   }
 }

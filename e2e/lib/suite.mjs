@@ -29,8 +29,9 @@ export function setupSuite({ extraEnv } = {}) {
     },
 
     /** Everything a failure report needs. */
-    diagnostics() {
-      const parts = this.open.map((p) => p.report());
+    async diagnostics() {
+      const parts = [];
+      for (const p of this.open) parts.push(await p.report());
       if (this.onair) parts.push(`--- onair log (${this.onair.logPath}) ---\n${this.onair.logTail(15_000)}`);
       return parts.join('\n');
     },
@@ -43,7 +44,7 @@ export function setupSuite({ extraEnv } = {}) {
         } catch (e) {
           this.failed = true;
           const err = e instanceof Error ? e : new Error(String(e));
-          err.message = `${err.message}\n\n${this.diagnostics()}`;
+          err.message = `${err.message}\n\n${await this.diagnostics()}`;
           throw err;
         }
       });

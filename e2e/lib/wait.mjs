@@ -5,7 +5,8 @@
  * Polls `probe` until it returns a truthy value, and returns that value.
  *
  * `what` names the awaited event ("viewer decodes video frames"); `detail` (optional) is called
- * once on timeout to describe the last observed state for the error message.
+ * once on timeout to describe the last observed state for the error message. A probe that
+ * throws an error marked with `fatal: true` (see `fatal()`) ends the wait at once.
  */
 export async function until(probe, { what, timeoutMs = 15_000, intervalMs = 200, detail } = {}) {
   if (!what) throw new Error('until(): `what` must name the awaited event');
@@ -17,6 +18,7 @@ export async function until(probe, { what, timeoutMs = 15_000, intervalMs = 200,
       if (value) return value;
       lastError = undefined;
     } catch (e) {
+      if (e?.fatal) throw e;
       lastError = e;
     }
     if (Date.now() >= deadline) break;
@@ -32,6 +34,11 @@ export async function until(probe, { what, timeoutMs = 15_000, intervalMs = 200,
   }
   const err = lastError ? `\nlast probe error: ${lastError.stack ?? lastError}` : '';
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${seen}${err}`);
+}
+
+/** An error that makes `until()` give up at once: what was awaited can no longer happen. */
+export function fatal(message) {
+  return Object.assign(new Error(message), { fatal: true });
 }
 
 /** Rejects with `message` if `promise` has not settled within `timeoutMs`. */

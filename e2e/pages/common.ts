@@ -164,6 +164,24 @@ export class E2E {
     }));
   }
 
+  /**
+   * Both peer connections as the SDK holds them: states and the SDP each side sent, so a failure
+   * report shows exactly what the browser offered and what the server answered.
+   */
+  transports() {
+    const mgr = this.room.engine?.pcManager;
+    // PCTransport is internal to the SDK; its getters are stable across 2.x.
+    const one = (t: any) =>
+      t && {
+        connectionState: t.getConnectionState(),
+        iceConnectionState: t.getICEConnectionState(),
+        signalingState: t.getSignallingState(),
+        local: t.getLocalDescription()?.sdp ?? null,
+        remote: t.getRemoteDescription()?.sdp ?? null,
+      };
+    return { publisher: one(mgr?.publisher), subscriber: one(mgr?.subscriber) };
+  }
+
   snapshot() {
     return {
       loaded: true,

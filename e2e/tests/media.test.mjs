@@ -89,10 +89,17 @@ suite.test('switching the viewer to LOW lowers the decoded width, and HIGH raise
   const width = async () => (await video())?.frameWidth ?? 0;
 
   assert.equal(await viewer.call('setVideoQuality', 'high'), 'ok');
-  // The publisher's lowest simulcast layer; HIGH must deliver something wider than it.
-  const layers = await publisher.call('outboundVideoStats');
-  const widths = layers.map((l) => l.frameWidth).filter((w) => w > 0);
-  assert.ok(widths.length >= 2, `the publisher sends fewer than two simulcast layers: ${JSON.stringify(layers)}`);
+  // Chrome enables its upper simulcast layers only once its bandwidth estimate (fed by the
+  // server's transport-cc or REMB feedback) covers them: wait for at least two.
+  const widths = await until(
+    async () => {
+      const layers = await publisher.call('outboundVideoStats');
+      const w = layers.filter((l) => l.active !== false && l.frameWidth > 0).map((l) => l.frameWidth);
+      return w.length >= 2 && w;
+    },
+    { what: 'the publisher encodes at least two simulcast layers', timeoutMs: 20_000, detail: describeMedia },
+  );
+  // HIGH must deliver something wider than the lowest layer.
   const lowest = Math.min(...widths);
   const high = await until(async () => (await width()) > lowest && (await width()), {
     what: `the viewer decodes a layer wider than the lowest (${lowest}px) at HIGH`,
