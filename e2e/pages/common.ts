@@ -19,6 +19,14 @@ export interface SubscribedTrack {
   participant: string;
 }
 
+export interface ReceivedData {
+  text: string;
+  topic?: string;
+  /** The sender as the SDK resolved it (the participant the packet names). */
+  from?: string;
+  kind: string;
+}
+
 export interface InboundStats {
   kind: string;
   packetsReceived: number;
@@ -38,6 +46,7 @@ export class E2E {
   /** Milliseconds from navigation start to the first frame presented by a remote video. */
   firstVideoFrameMs: number | null = null;
   subscribed: SubscribedTrack[] = [];
+  received: ReceivedData[] = [];
   private videoElements: HTMLVideoElement[] = [];
 
   constructor(readonly role: string) {
@@ -60,6 +69,14 @@ export class E2E {
     });
     room.on(RoomEvent.TrackUnsubscribed, (_track, pub) => {
       this.subscribed = this.subscribed.filter((t) => t.sid !== pub.trackSid);
+    });
+    room.on(RoomEvent.DataReceived, (payload, participant, kind, topic, _enc, identity) => {
+      this.received.push({
+        text: new TextDecoder().decode(payload),
+        topic,
+        from: participant?.identity ?? identity,
+        kind: kind === undefined ? 'unknown' : kind === 0 ? 'reliable' : 'lossy',
+      });
     });
     room.on(RoomEvent.TrackSubscriptionFailed, (sid, participant, reason) =>
       console.log(`e2e(${role}): subscription to ${sid} of ${participant.identity} failed: ${reason}`),
@@ -154,6 +171,16 @@ export class E2E {
     }
   }
 
+  /** Sends `text` as a data packet to the room; returns 'ok' or the error's description. */
+  async sendData(text: string, topic: string, reliable = true): Promise<string> {
+    try {
+      await this.room.localParticipant.publishData(new TextEncoder().encode(text), { reliable, topic });
+      return 'ok';
+    } catch (e) {
+      return describe(e);
+    }
+  }
+
   /** Local publications (sid, kind, source, simulcast) of this page. */
   localTracks() {
     return [...this.room.localParticipant.trackPublications.values()].map((t) => ({
@@ -191,6 +218,7 @@ export class E2E {
       connectedAtMs: this.connectedAtMs,
       firstVideoFrameMs: this.firstVideoFrameMs,
       subscribed: this.subscribed,
+      received: this.received,
       localTracks: this.localTracks(),
       remoteParticipants: this.remoteParticipants(),
     };
