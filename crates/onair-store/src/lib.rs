@@ -10,9 +10,16 @@
 //! update, so concurrent requests cannot double-apply it. Every method that changes a balance
 //! writes a ledger entry in the same transaction.
 
+mod any;
+mod convert;
 mod model;
+pub mod postgres;
+pub mod sqlite;
 
+pub use any::{AnyStore, connect};
 pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 
 use std::future::Future;
 
