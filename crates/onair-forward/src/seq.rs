@@ -214,6 +214,9 @@ impl SeqMunger {
                 out: 0,
                 state: Slot::Dropped,
             };
+            // Numbers reserved for the gap before it are handed out; the skipped packet's own
+            // number goes to the next packet instead.
+            self.next_out = seq.wrapping_sub(src.offset);
             if let Some(s) = self.source.as_mut() {
                 s.offset = s.offset.wrapping_add(1);
             }

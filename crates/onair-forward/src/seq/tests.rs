@@ -84,6 +84,17 @@ fn table() {
             ],
         ),
         (
+            "a switch after a skip that followed a gap keeps the reserved number",
+            0,
+            &[
+                Fwd(L0, 10, Ok(0)),
+                Skip(L0, 12),
+                Start(L1, 50),
+                Fwd(L1, 50, Ok(2)),
+                Fwd(L0, 11, Err(SeqDrop::OtherSource)),
+            ],
+        ),
+        (
             "a late skipped packet leaves its hole",
             0,
             &[
