@@ -1,0 +1,78 @@
+//! The media server's settings, built by the binary (or a test) in code.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+/// Everything [`crate::MediaServer::start`] needs. `Debug` redacts the API secret.
+#[derive(Clone)]
+pub struct SfuConfig {
+    /// API key tokens must be issued by (`iss`).
+    pub api_key: String,
+    /// HMAC secret tokens are signed with (HS256).
+    pub api_secret: String,
+    /// Address the UDP and ICE-TCP sockets bind to (usually the HTTP bind address).
+    pub bind_ip: IpAddr,
+    /// UDP port for all WebRTC media (0 picks a free one, for tests).
+    pub udp_port: u16,
+    /// ICE-TCP port (0 picks a free one). `None` disables ICE-TCP.
+    pub tcp_port: Option<u16>,
+    /// The address put into ICE candidates: what clients can reach.
+    pub advertise_ip: IpAddr,
+    /// Room rules applied to rooms created on first join.
+    pub rooms: RoomDefaults,
+    /// Whether a join may create its room (LiveKit's default is yes).
+    pub auto_create_rooms: bool,
+}
+
+/// Limits and timeouts every room gets (LiveKit's defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomDefaults {
+    /// How long a room nobody ever joined stays open.
+    pub empty_timeout: Duration,
+    /// How long a room stays open after its last participant left.
+    pub departure_timeout: Duration,
+    /// 0 means unlimited.
+    pub max_participants: u32,
+}
+
+impl Default for RoomDefaults {
+    fn default() -> Self {
+        Self {
+            empty_timeout: Duration::from_secs(300),
+            departure_timeout: Duration::from_secs(20),
+            max_participants: 0,
+        }
+    }
+}
+
+impl SfuConfig {
+    /// Settings for a server on loopback with free ports: what tests use.
+    pub fn loopback(api_key: &str, api_secret: &str) -> Self {
+        Self {
+            api_key: api_key.to_owned(),
+            api_secret: api_secret.to_owned(),
+            bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            udp_port: 0,
+            tcp_port: Some(0),
+            advertise_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            rooms: RoomDefaults::default(),
+            auto_create_rooms: true,
+        }
+    }
+}
+
+impl fmt::Debug for SfuConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SfuConfig")
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"<redacted>")
+            .field("bind_ip", &self.bind_ip)
+            .field("udp_port", &self.udp_port)
+            .field("tcp_port", &self.tcp_port)
+            .field("advertise_ip", &self.advertise_ip)
+            .field("rooms", &self.rooms)
+            .field("auto_create_rooms", &self.auto_create_rooms)
+            .finish()
+    }
+}

@@ -1,0 +1,599 @@
+//! The sans-IO media engine: the room core plus every participant's str0m peers.
+//!
+//! Inputs (signal requests, datagrams, timeouts) come in with `now`; transmits, signal messages,
+//! disconnects and room events go out through [`Engine::poll_output`]. No sockets, no tokio:
+//! the shell owns those. One engine owns all `Rtc`s, so the packet path takes no locks.
+
+mod forward;
+mod negotiate;
+mod peer;
+mod relay;
+pub mod sdp;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use livekit_protocol as proto;
+use proto::signal_request::Message as Req;
+use proto::signal_response::Message as Msg;
+use str0m::config::DtlsCert;
+use str0m::ice::StunMessage;
+use str0m::net::{Protocol, Receive, TcpType, Transmit};
+use str0m::{Candidate, IceCreds, Input, Rtc, RtcConfig};
+
+pub use forward::{Forwarder, Layer, Verdict};
+use peer::{Pc, Peer};
+
+use crate::auth::JoinGrant;
+use crate::config::RoomDefaults;
+use crate::ids::{Identity, ParticipantSid, RoomName, TrackSid};
+use crate::room::{JoinError, JoinOptions, RoomCore, RoomEvent, RoomOutput, TrackKind};
+
+/// A participant whose peer connections have not been connected for this long is removed
+/// (it vanished, or never got media through).
+pub const MEDIA_TIMEOUT: Duration = Duration::from_secs(20);
+/// Minimum gap between keyframe requests sent to one publisher track.
+const KEYFRAME_THROTTLE: Duration = Duration::from_millis(500);
+/// A simulcast layer counts as present while it sent within this window.
+const LAYER_FRESH: Duration = Duration::from_millis(1500);
+
+/// Something the shell must do.
+#[derive(Debug)]
+pub enum EngineOutput {
+    /// Send a datagram (UDP) or frame (ICE-TCP).
+    Transmit(Transmit),
+    /// Send a message on a participant's signal connection.
+    Signal(ParticipantSid, Box<Msg>),
+    /// Close a participant's signal connection (after any queued messages).
+    Close(ParticipantSid),
+    /// A lifecycle event (webhooks, admin).
+    Event(Box<RoomEvent>),
+}
+
+/// Media state of one published track.
+#[derive(Debug)]
+struct TrackMedia {
+    publisher: ParticipantSid,
+    kind: TrackKind,
+    /// Last packet time per simulcast layer.
+    layers: [Option<Instant>; 3],
+    last_keyframe_request: Option<Instant>,
+    subscribers: Vec<ParticipantSid>,
+}
+
+impl TrackMedia {
+    /// The highest layer currently sending.
+    fn target(&self, now: Instant) -> Layer {
+        (0..3u8)
+            .rev()
+            .find(|i| {
+                self.layers[*i as usize]
+                    .is_some_and(|t| now.saturating_duration_since(t) < LAYER_FRESH)
+            })
+            .map(Layer)
+            .unwrap_or(Layer(0))
+    }
+}
+
+/// Where the server's candidates are.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoints {
+    /// Advertised UDP address (the `destination` of every UDP datagram).
+    pub udp: SocketAddr,
+    /// Advertised ICE-TCP address.
+    pub tcp: Option<SocketAddr>,
+}
+
+/// Rooms, participants and their peers.
+#[derive(Debug)]
+pub struct Engine {
+    core: RoomCore,
+    endpoints: Endpoints,
+    cert: DtlsCert,
+    peers: HashMap<ParticipantSid, Peer>,
+    by_ufrag: HashMap<String, (ParticipantSid, Pc)>,
+    by_addr: HashMap<(Protocol, SocketAddr), (ParticipantSid, Pc)>,
+    tracks: HashMap<TrackSid, TrackMedia>,
+    outputs: VecDeque<EngineOutput>,
+    /// Datagrams that matched no participant or failed to parse (garbage, stale clients).
+    pub dropped_datagrams: u64,
+}
+
+/// The engine could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("no DTLS certificate could be generated")]
+pub struct CertError;
+
+impl Engine {
+    /// A new engine. `unix_ms_at_now` anchors timestamps sent to clients.
+    pub fn new(
+        endpoints: Endpoints,
+        rooms: RoomDefaults,
+        auto_create: bool,
+        now: Instant,
+        unix_ms_at_now: i64,
+    ) -> Result<Self, CertError> {
+        let provider = str0m::crypto::from_feature_flags();
+        let cert = provider
+            .dtls_provider
+            .generate_certificate()
+            .ok_or(CertError)?;
+        Ok(Self {
+            core: RoomCore::new(rooms, auto_create, now, unix_ms_at_now),
+            endpoints,
+            cert,
+            peers: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            by_addr: HashMap::new(),
+            tracks: HashMap::new(),
+            outputs: VecDeque::new(),
+            dropped_datagrams: 0,
+        })
+    }
+
+    /// The room core, for queries.
+    pub fn core(&self) -> &RoomCore {
+        &self.core
+    }
+
+    /// The next thing for the shell to do.
+    pub fn poll_output(&mut self) -> Option<EngineOutput> {
+        self.outputs.pop_front()
+    }
+
+    fn new_rtc(&self, now: Instant) -> (Rtc, String) {
+        let creds = IceCreds::new();
+        let ufrag = creds.ufrag.clone();
+        let mut rtc = RtcConfig::new()
+            .set_ice_lite(true)
+            .set_rtp_mode(true)
+            .set_dtls_cert(self.cert.clone())
+            .set_local_ice_credentials(creds)
+            .clear_codecs()
+            // Answer order follows this order: VP8 first (what clients request by default).
+            .enable_vp8(true)
+            .enable_h264(true)
+            .enable_opus(true, false)
+            .build(now);
+        if let Ok(c) = Candidate::host(self.endpoints.udp, "udp") {
+            rtc.add_local_candidate(c);
+        }
+        if let Some(tcp) = self.endpoints.tcp
+            && let Ok(c) = Candidate::builder()
+                .tcp()
+                .host(tcp)
+                .tcptype(TcpType::Passive)
+                .build()
+        {
+            rtc.add_local_candidate(c);
+        }
+        (rtc, ufrag)
+    }
+
+    /// Admits a verified participant: the JoinResponse and the first subscriber offer are queued.
+    pub fn join(
+        &mut self,
+        now: Instant,
+        grant: JoinGrant,
+        opts: JoinOptions,
+    ) -> Result<ParticipantSid, JoinError> {
+        let identity = grant.identity.clone();
+        let room = grant.room.clone();
+        let (can_publish, can_publish_data) = (
+            grant.permission.can_publish,
+            grant.permission.can_publish_data,
+        );
+        let sid = self.core.join(now, grant, opts)?;
+        let (publisher, pub_ufrag) = self.new_rtc(now);
+        let (subscriber, sub_ufrag) = self.new_rtc(now);
+        self.by_ufrag
+            .insert(pub_ufrag.clone(), (sid.clone(), Pc::Publisher));
+        self.by_ufrag
+            .insert(sub_ufrag.clone(), (sid.clone(), Pc::Subscriber));
+        let peer = Peer {
+            sid: sid.clone(),
+            identity,
+            room,
+            can_publish,
+            can_publish_data,
+            publisher,
+            subscriber,
+            deadline: [now; 2],
+            ufrags: [pub_ufrag, sub_ufrag],
+            addrs: Vec::new(),
+            pub_mids: HashMap::new(),
+            ssrc_layers: HashMap::new(),
+            pub_channels: HashMap::new(),
+            sub_channels: HashMap::new(),
+            subscriptions: HashMap::new(),
+            sub_mids: HashMap::new(),
+            sub_queue: VecDeque::new(),
+            sub_pending: None,
+            sub_offer_id: 0,
+            sub_started: false,
+            trickled: [false; 2],
+            alive_at: now,
+            connected: false,
+        };
+        self.peers.insert(sid.clone(), peer);
+        // The JoinResponse goes out first, then subscriptions (which need the peer) apply.
+        self.pump(now);
+        self.negotiate_subscriber(now, &sid);
+        Ok(sid)
+    }
+
+    /// A signal request from a joined participant.
+    pub fn signal(&mut self, now: Instant, sid: &ParticipantSid, req: Req) {
+        if !self.peers.contains_key(sid) {
+            return;
+        }
+        match req {
+            Req::Offer(offer) => self.handle_offer(now, sid, offer),
+            Req::Answer(answer) => self.handle_answer(now, sid, answer),
+            Req::Trickle(trickle) => self.handle_trickle(sid, trickle),
+            Req::AddTrack(add) => {
+                if let Err(e) = self.core.add_track(sid, add) {
+                    tracing::info!(participant = %sid, error = %e, "AddTrack refused");
+                }
+            }
+            Req::Mute(m) => {
+                if let Ok(track) = m.sid.parse::<TrackSid>() {
+                    self.core.set_muted(sid, &track, m.muted);
+                }
+            }
+            Req::Subscription(s) => {
+                let tracks: Vec<TrackSid> = s
+                    .track_sids
+                    .iter()
+                    .chain(
+                        s.participant_tracks
+                            .iter()
+                            .flat_map(|p| p.track_sids.iter()),
+                    )
+                    .filter_map(|t| t.parse().ok())
+                    .collect();
+                self.core.update_subscription(sid, &tracks, s.subscribe);
+            }
+            Req::Leave(_) => self
+                .core
+                .leave(now, sid, proto::DisconnectReason::ClientInitiated),
+            Req::PingReq(ping) => {
+                let pong = proto::Pong {
+                    last_ping_timestamp: ping.timestamp,
+                    timestamp: self.core.unix_ms(now),
+                };
+                self.outputs.push_back(EngineOutput::Signal(
+                    sid.clone(),
+                    Box::new(Msg::PongResp(pong)),
+                ));
+            }
+            Req::Ping(ts) => self
+                .outputs
+                .push_back(EngineOutput::Signal(sid.clone(), Box::new(Msg::Pong(ts)))),
+            // Accepted and not acted on yet: track settings (single layer per track),
+            // metadata updates, sync state (no resume), simulate, data tracks.
+            other => {
+                tracing::debug!(participant = %sid, request = ?std::mem::discriminant(&other), "signal request ignored")
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The participant's signal connection closed.
+    pub fn disconnected(&mut self, now: Instant, sid: &ParticipantSid) {
+        self.core
+            .leave(now, sid, proto::DisconnectReason::ClientInitiated);
+        self.pump(now);
+    }
+
+    /// Removes a participant (server side), e.g. RoomService RemoveParticipant.
+    pub fn remove_participant(
+        &mut self,
+        now: Instant,
+        room: &RoomName,
+        identity: &Identity,
+    ) -> bool {
+        let sid = self
+            .core
+            .members(room)
+            .find(|p| &p.identity == identity)
+            .map(|p| p.sid.clone());
+        let Some(sid) = sid else { return false };
+        self.core
+            .leave(now, &sid, proto::DisconnectReason::ParticipantRemoved);
+        self.pump(now);
+        true
+    }
+
+    /// Server-side mute: the track is marked muted and its publisher asked to mute it.
+    pub fn mute_track(
+        &mut self,
+        now: Instant,
+        room: &RoomName,
+        identity: &Identity,
+        track: &TrackSid,
+        muted: bool,
+    ) -> bool {
+        let sid = self
+            .core
+            .members(room)
+            .find(|p| &p.identity == identity)
+            .map(|p| p.sid.clone());
+        let Some(sid) = sid else { return false };
+        if !self.core.set_muted(&sid, track, muted) {
+            return false;
+        }
+        let request = proto::MuteTrackRequest {
+            sid: track.to_string(),
+            muted,
+        };
+        self.outputs
+            .push_back(EngineOutput::Signal(sid, Box::new(Msg::Mute(request))));
+        self.pump(now);
+        true
+    }
+
+    /// A data packet from the server to a room, or to its `destination_identities`.
+    pub fn send_room_data(
+        &mut self,
+        now: Instant,
+        room: &RoomName,
+        mut packet: proto::DataPacket,
+        reliable: bool,
+    ) -> bool {
+        let destinations = std::mem::take(&mut packet.destination_identities);
+        let receivers: Vec<ParticipantSid> = self
+            .core
+            .members(room)
+            .filter(|p| {
+                destinations.is_empty() || destinations.iter().any(|d| d == p.identity.as_str())
+            })
+            .map(|p| p.sid.clone())
+            .collect();
+        if receivers.is_empty() {
+            return false;
+        }
+        self.send_data(now, &receivers, &packet, reliable);
+        true
+    }
+
+    /// Closes everyone with a leave (server shutdown).
+    pub fn shutdown(&mut self, now: Instant) {
+        self.core.shutdown(now);
+        self.pump(now);
+    }
+
+    /// One datagram (UDP) or deframed ICE-TCP frame from `source`.
+    pub fn receive(&mut self, now: Instant, proto: Protocol, source: SocketAddr, contents: &[u8]) {
+        let destination = match proto {
+            Protocol::Udp => self.endpoints.udp,
+            _ => match self.endpoints.tcp {
+                Some(a) => a,
+                None => return,
+            },
+        };
+        let Ok(receive) = Receive::new(proto, source, destination, contents) else {
+            self.dropped_datagrams += 1;
+            return;
+        };
+        let known = self.by_addr.get(&(proto, source)).cloned();
+        let key = known.clone().or_else(|| {
+            // An unknown address: only a STUN binding request naming our ufrag can introduce it.
+            let msg = StunMessage::parse(contents).ok()?;
+            let (local, _) = msg.split_username()?;
+            self.by_ufrag.get(local).cloned()
+        });
+        let Some((sid, pc)) = key else {
+            self.dropped_datagrams += 1;
+            return;
+        };
+        let Some(peer) = self.peers.get_mut(&sid) else {
+            self.dropped_datagrams += 1;
+            return;
+        };
+        let input = Input::Receive(now, receive);
+        let rtc = peer.rtc(pc);
+        if !rtc.accepts(&input) {
+            self.dropped_datagrams += 1;
+            return;
+        }
+        if known.is_none() {
+            peer.addrs.push((proto, source, pc));
+            self.by_addr.insert((proto, source), (sid.clone(), pc));
+        }
+        if let Err(e) = peer.rtc(pc).handle_input(input) {
+            tracing::info!(participant = %sid, error = %e, "peer failed on input");
+            self.fail(now, &sid);
+            return;
+        }
+        self.drain_peer(now, &sid, pc);
+        self.pump(now);
+    }
+
+    /// Drives timers: str0m timeouts, room timeouts, media liveness.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.core.handle_timeout(now);
+        let due: Vec<(ParticipantSid, Pc)> = self
+            .peers
+            .values()
+            .flat_map(|p| {
+                [Pc::Publisher, Pc::Subscriber]
+                    .into_iter()
+                    .filter(|pc| p.deadline[peer::idx(*pc)] <= now)
+                    .map(|pc| (p.sid.clone(), pc))
+            })
+            .collect();
+        for (sid, pc) in due {
+            let Some(peer) = self.peers.get_mut(&sid) else {
+                continue;
+            };
+            if let Err(e) = peer.rtc(pc).handle_input(Input::Timeout(now)) {
+                tracing::info!(participant = %sid, error = %e, "peer failed on timeout");
+                self.fail(now, &sid);
+                continue;
+            }
+            self.drain_peer(now, &sid, pc);
+        }
+        let mut dead = Vec::new();
+        for peer in self.peers.values_mut() {
+            if peer.publisher.is_connected() || peer.subscriber.is_connected() {
+                peer.alive_at = now;
+            } else if now.saturating_duration_since(peer.alive_at) > MEDIA_TIMEOUT {
+                dead.push(peer.sid.clone());
+            }
+        }
+        for sid in dead {
+            tracing::info!(participant = %sid, "media timeout");
+            self.core
+                .leave(now, &sid, proto::DisconnectReason::ConnectionTimeout);
+        }
+        self.pump(now);
+    }
+
+    /// When [`Engine::handle_timeout`] should next run.
+    pub fn poll_timeout(&self, now: Instant) -> Instant {
+        let liveness = now + Duration::from_secs(1);
+        self.peers
+            .values()
+            .flat_map(|p| p.deadline)
+            .chain(self.core.poll_timeout())
+            .fold(liveness, Instant::min)
+    }
+
+    fn fail(&mut self, now: Instant, sid: &ParticipantSid) {
+        self.core
+            .leave(now, sid, proto::DisconnectReason::StateMismatch);
+        self.pump(now);
+    }
+
+    /// Acts on everything the room core queued.
+    fn pump(&mut self, now: Instant) {
+        let mut renegotiate = Vec::new();
+        while let Some(out) = self.core.poll_output() {
+            match out {
+                RoomOutput::Signal { to, message } => {
+                    self.outputs.push_back(EngineOutput::Signal(to, message))
+                }
+                RoomOutput::Event(e) => {
+                    if let RoomEvent::TrackUnpublished { track, .. } = &*e
+                        && let Ok(sid) = track.sid.parse::<TrackSid>()
+                    {
+                        self.tracks.remove(&sid);
+                    }
+                    self.outputs.push_back(EngineOutput::Event(e));
+                }
+                RoomOutput::Subscribe {
+                    subscriber,
+                    publisher,
+                    track,
+                    kind,
+                    ..
+                } => {
+                    let media = self
+                        .tracks
+                        .entry(track.clone())
+                        .or_insert_with(|| TrackMedia {
+                            publisher: publisher.clone(),
+                            kind,
+                            layers: [None; 3],
+                            last_keyframe_request: None,
+                            subscribers: Vec::new(),
+                        });
+                    if !media.subscribers.contains(&subscriber) {
+                        media.subscribers.push(subscriber.clone());
+                    }
+                    if let Some(peer) = self.peers.get_mut(&subscriber) {
+                        let clock = if kind == TrackKind::Video {
+                            90_000
+                        } else {
+                            48_000
+                        };
+                        peer.subscriptions.insert(
+                            track.clone(),
+                            peer::Subscription {
+                                publisher,
+                                kind,
+                                mid: None,
+                                live: false,
+                                forwarder: Forwarder::new(kind == TrackKind::Video, clock),
+                                pt_map: Vec::new(),
+                            },
+                        );
+                        peer.sub_queue.push_back(peer::SubChange::Add(track));
+                        renegotiate.push(subscriber);
+                    }
+                }
+                RoomOutput::Unsubscribe { subscriber, track } => {
+                    if let Some(media) = self.tracks.get_mut(&track) {
+                        media.subscribers.retain(|s| s != &subscriber);
+                    }
+                    if let Some(peer) = self.peers.get_mut(&subscriber)
+                        && let Some(sub) = peer.subscriptions.remove(&track)
+                    {
+                        match sub.mid {
+                            Some(mid) => {
+                                peer.sub_mids.remove(&mid);
+                                peer.sub_queue.push_back(peer::SubChange::Stop(mid));
+                            }
+                            None => peer
+                                .sub_queue
+                                .retain(|c| c != &peer::SubChange::Add(track.clone())),
+                        }
+                        renegotiate.push(subscriber);
+                    }
+                }
+                RoomOutput::Disconnect {
+                    participant,
+                    reason,
+                } => {
+                    self.drop_peer(now, &participant);
+                    // A client that asked to leave is not told to leave again.
+                    if reason != proto::DisconnectReason::ClientInitiated {
+                        let leave = proto::LeaveRequest {
+                            reason: reason as i32,
+                            action: proto::leave_request::Action::Disconnect as i32,
+                            ..Default::default()
+                        };
+                        self.outputs.push_back(EngineOutput::Signal(
+                            participant.clone(),
+                            Box::new(Msg::Leave(leave)),
+                        ));
+                    }
+                    self.outputs.push_back(EngineOutput::Close(participant));
+                }
+            }
+        }
+        for sid in renegotiate {
+            self.negotiate_subscriber(now, &sid);
+        }
+    }
+
+    fn drop_peer(&mut self, now: Instant, sid: &ParticipantSid) {
+        let Some(mut peer) = self.peers.remove(sid) else {
+            return;
+        };
+        for ufrag in &peer.ufrags {
+            self.by_ufrag.remove(ufrag);
+        }
+        for (proto, addr, _) in &peer.addrs {
+            self.by_addr.remove(&(*proto, *addr));
+        }
+        self.tracks.retain(|_, t| &t.publisher != sid);
+        for t in self.tracks.values_mut() {
+            t.subscribers.retain(|s| s != sid);
+        }
+        // Say goodbye on the wire (DTLS close_notify, SCTP shutdown) as far as one drain goes.
+        let mut transmits = Vec::new();
+        let mut events = Vec::new();
+        for pc in [Pc::Publisher, Pc::Subscriber] {
+            let rtc = peer.rtc(pc);
+            if rtc.close().is_ok() {
+                let mut deadline = now;
+                let _ = peer::drain(rtc, &mut deadline, &mut transmits, &mut events);
+            }
+        }
+        self.outputs
+            .extend(transmits.into_iter().map(EngineOutput::Transmit));
+    }
+}

@@ -1,0 +1,336 @@
+//! The packet path: events out of a participant's Rtc, RTP forwarded to subscribers, data
+//! packets relayed, keyframe requests sent to publishers.
+
+use std::time::Instant;
+
+use livekit_protocol as proto;
+use prost::Message as _;
+use str0m::Event;
+use str0m::format::Codec;
+use str0m::media::{KeyframeRequestKind, Mid};
+use str0m::rtp::RtpWrite;
+use str0m::rtp::{ExtensionValues, RtpPacket, SeqNo};
+
+use super::forward::{Layer, Verdict};
+use super::peer::{self, LOSSY, Pc, RELIABLE};
+use super::{Engine, EngineOutput, KEYFRAME_THROTTLE};
+use crate::ids::{ParticipantSid, TrackSid};
+use crate::room::TrackKind;
+
+impl Engine {
+    /// Drains one Rtc and acts on its events.
+    pub(super) fn drain_peer(&mut self, now: Instant, sid: &ParticipantSid, pc: Pc) {
+        let mut transmits = Vec::new();
+        let mut events = Vec::new();
+        let Some(peer) = self.peers.get_mut(sid) else {
+            return;
+        };
+        let idx = peer::idx(pc);
+        let mut deadline = peer.deadline[idx];
+        let result = peer::drain(peer.rtc(pc), &mut deadline, &mut transmits, &mut events);
+        peer.deadline[idx] = deadline;
+        self.outputs
+            .extend(transmits.into_iter().map(EngineOutput::Transmit));
+        if let Err(e) = result {
+            tracing::info!(participant = %sid, error = %e, "peer failed");
+            self.fail(now, sid);
+            return;
+        }
+        for event in events {
+            self.handle_event(now, sid, pc, event);
+        }
+    }
+
+    fn handle_event(&mut self, now: Instant, sid: &ParticipantSid, pc: Pc, event: Event) {
+        match (pc, event) {
+            (Pc::Publisher, Event::RtpPacket(pkt)) => self.forward_rtp(now, sid, pkt),
+            (Pc::Publisher, Event::Connected) => {
+                if let Some(peer) = self.peers.get_mut(sid) {
+                    peer.connected = true;
+                }
+                self.core.set_active(sid);
+            }
+            (Pc::Publisher, Event::ChannelOpen(id, label)) => {
+                if let Some(peer) = self.peers.get_mut(sid) {
+                    peer.pub_channels.insert(id, label);
+                }
+            }
+            (Pc::Publisher, Event::ChannelData(data)) => {
+                let label = self
+                    .peers
+                    .get(sid)
+                    .and_then(|p| p.pub_channels.get(&data.id).cloned());
+                let reliable = label.as_deref() != Some(LOSSY);
+                self.relay_data(now, sid, &data.data, reliable);
+            }
+            (Pc::Subscriber, Event::ChannelOpen(id, label)) => {
+                if let Some(peer) = self.peers.get_mut(sid) {
+                    peer.sub_channels.insert(label, id);
+                }
+            }
+            (Pc::Subscriber, Event::KeyframeRequest(req)) => {
+                self.subscriber_wants_keyframe(now, sid, req.mid)
+            }
+            _ => {}
+        }
+    }
+
+    fn subscriber_wants_keyframe(&mut self, now: Instant, sid: &ParticipantSid, mid: Mid) {
+        let Some(peer) = self.peers.get(sid) else {
+            return;
+        };
+        let Some(track) = peer.sub_mids.get(&mid).cloned() else {
+            return;
+        };
+        let layer = peer
+            .subscriptions
+            .get(&track)
+            .and_then(|s| s.forwarder.current());
+        self.request_keyframe(now, &track, layer);
+    }
+
+    /// Asks the publisher of `track` for a keyframe on `layer` (default: the target), at most
+    /// once per [`KEYFRAME_THROTTLE`].
+    fn request_keyframe(&mut self, now: Instant, track: &TrackSid, layer: Option<Layer>) {
+        let Some(media) = self.tracks.get_mut(track) else {
+            return;
+        };
+        if media.kind != TrackKind::Video
+            || media
+                .last_keyframe_request
+                .is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_THROTTLE)
+        {
+            return;
+        }
+        media.last_keyframe_request = Some(now);
+        let layer = layer.unwrap_or_else(|| media.target(now));
+        let publisher = media.publisher.clone();
+        let Some(peer) = self.peers.get_mut(&publisher) else {
+            return;
+        };
+        let Some(mid) = peer
+            .pub_mids
+            .iter()
+            .find(|(_, t)| *t == track)
+            .map(|(m, _)| *m)
+        else {
+            return;
+        };
+        // The stream for that layer: the SSRC seen with it (simulcast), or the m-line's only one.
+        let rid = peer
+            .ssrc_layers
+            .iter()
+            .find(|(_, (m, l))| *m == mid && *l == layer)
+            .map(|(ssrc, _)| *ssrc);
+        let mut api = peer.publisher.direct_api();
+        let stream = match rid {
+            Some(ssrc) => api.stream_rx(&ssrc),
+            None => api.stream_rx_by_mid(mid, None),
+        };
+        if let Some(stream) = stream {
+            stream.request_keyframe(KeyframeRequestKind::Pli);
+        }
+        self.drain_peer(now, &publisher, Pc::Publisher);
+    }
+
+    fn forward_rtp(&mut self, now: Instant, sid: &ParticipantSid, pkt: RtpPacket) {
+        let Some(peer) = self.peers.get_mut(sid) else {
+            return;
+        };
+        let ssrc = pkt.header.ssrc;
+        let (mid, layer) = match peer.ssrc_layers.get(&ssrc) {
+            Some(v) => *v,
+            None => {
+                let mut api = peer.publisher.direct_api();
+                let Some(stream) = api.stream_rx(&ssrc) else {
+                    return;
+                };
+                let v = (stream.mid(), Layer::from_rid(stream.rid().as_deref()));
+                peer.ssrc_layers.insert(ssrc, v);
+                v
+            }
+        };
+        // Media on an m-line not bound to an accepted track is never forwarded.
+        let Some(track) = peer.pub_mids.get(&mid).cloned() else {
+            return;
+        };
+        let Some(params) = peer::params_for(&peer.publisher, pkt.header.payload_type) else {
+            return;
+        };
+        let keyframe = match params.spec().codec {
+            Codec::Vp8 => str0m::format::detect_vp8_keyframe(&pkt.payload),
+            Codec::H264 => str0m::format::detect_h264_keyframe(&pkt.payload),
+            _ => false,
+        };
+        let Some(media) = self.tracks.get_mut(&track) else {
+            return;
+        };
+        media.layers[layer.0.min(2) as usize] = Some(now);
+        let target = media.target(now);
+        let subscribers = media.subscribers.clone();
+        let mut need_keyframe = false;
+        for sub_sid in subscribers {
+            let Some(sub_peer) = self.peers.get_mut(&sub_sid) else {
+                continue;
+            };
+            if !sub_peer.subscriber.is_connected() {
+                continue;
+            }
+            let Some(sub) = sub_peer.subscriptions.get_mut(&track) else {
+                continue;
+            };
+            let (Some(sub_mid), true) = (sub.mid, sub.live) else {
+                continue;
+            };
+            let verdict = sub.forwarder.push(
+                layer,
+                target,
+                *pkt.seq_no,
+                pkt.header.timestamp,
+                keyframe,
+                now,
+            );
+            let (seq, timestamp) = match verdict {
+                Verdict::Forward { seq, timestamp } => (seq, timestamp),
+                Verdict::NeedKeyframe => {
+                    need_keyframe = true;
+                    continue;
+                }
+                Verdict::Drop => continue,
+            };
+            let pub_pt = pkt.header.payload_type;
+            let pt = match sub.pt_map.iter().find(|(p, _)| *p == pub_pt) {
+                Some((_, s)) => *s,
+                None => {
+                    let Some(s) = sub_peer
+                        .subscriber
+                        .codec_config()
+                        .match_params(params)
+                        .map(|p| p.pt())
+                    else {
+                        continue;
+                    };
+                    sub.pt_map.push((pub_pt, s));
+                    s
+                }
+            };
+            // Fresh values: copied mid/rid would leak the publisher's onto the subscriber's wire.
+            let ext = ExtensionValues {
+                audio_level: pkt.header.ext_vals.audio_level,
+                voice_activity: pkt.header.ext_vals.voice_activity,
+                video_orientation: pkt.header.ext_vals.video_orientation,
+                ..Default::default()
+            };
+            let nackable = sub.kind == TrackKind::Video;
+            let write = RtpWrite::new(pt, SeqNo::from(seq), timestamp, now, pkt.payload.clone())
+                .marker(pkt.header.marker)
+                .ext_vals(ext)
+                .nackable(nackable);
+            let mut api = sub_peer.subscriber.direct_api();
+            let Some(tx) = api.stream_tx_by_mid(sub_mid, None) else {
+                continue;
+            };
+            tx.write_rtp(write);
+            let mut transmits = Vec::new();
+            let mut events = Vec::new();
+            let mut deadline = sub_peer.deadline[1];
+            let result = peer::tick(
+                &mut sub_peer.subscriber,
+                now,
+                &mut deadline,
+                &mut transmits,
+                &mut events,
+            );
+            sub_peer.deadline[1] = deadline;
+            self.outputs
+                .extend(transmits.into_iter().map(EngineOutput::Transmit));
+            if result.is_err() {
+                self.fail(now, &sub_sid);
+                continue;
+            }
+            for e in events {
+                self.handle_event(now, &sub_sid, Pc::Subscriber, e);
+            }
+        }
+        if need_keyframe {
+            self.request_keyframe(now, &track, Some(target));
+        }
+    }
+
+    /// Relays a DataPacket from `sid` to its room (or the named identities), stamped with the
+    /// sender's identity and sid. Nothing is relayed without `canPublishData`.
+    #[expect(
+        deprecated,
+        reason = "older clients still read the user-packet identity fields"
+    )]
+    pub(super) fn relay_data(
+        &mut self,
+        now: Instant,
+        sid: &ParticipantSid,
+        bytes: &[u8],
+        reliable: bool,
+    ) {
+        let Some(sender) = self.peers.get(sid) else {
+            return;
+        };
+        if !sender.can_publish_data {
+            tracing::debug!(participant = %sid, "data packet dropped: no canPublishData");
+            return;
+        }
+        let Ok(mut packet) = proto::DataPacket::decode(bytes) else {
+            tracing::debug!(participant = %sid, "malformed data packet dropped");
+            return;
+        };
+        let identity = sender.identity.to_string();
+        let room = sender.room.clone();
+        packet.participant_identity = identity.clone();
+        packet.participant_sid = sid.to_string();
+        let mut destinations = std::mem::take(&mut packet.destination_identities);
+        if let Some(proto::data_packet::Value::User(user)) = &mut packet.value {
+            if destinations.is_empty() {
+                destinations = std::mem::take(&mut user.destination_identities);
+            }
+            user.participant_identity = identity;
+            user.participant_sid = sid.to_string();
+            user.destination_identities.clear();
+        }
+        let receivers: Vec<ParticipantSid> = self
+            .core
+            .members(&room)
+            .filter(|p| {
+                &p.sid != sid
+                    && (destinations.is_empty()
+                        || destinations.iter().any(|d| d == p.identity.as_str()))
+            })
+            .map(|p| p.sid.clone())
+            .collect();
+        self.send_data(now, &receivers, &packet, reliable);
+    }
+
+    /// Sends one DataPacket to each receiver's subscriber-PC data channel.
+    pub(crate) fn send_data(
+        &mut self,
+        now: Instant,
+        receivers: &[ParticipantSid],
+        packet: &proto::DataPacket,
+        reliable: bool,
+    ) {
+        let encoded = packet.encode_to_vec();
+        let label = if reliable { RELIABLE } else { LOSSY };
+        for r in receivers {
+            let Some(peer) = self.peers.get_mut(r) else {
+                continue;
+            };
+            let Some(id) = peer.sub_channels.get(label).copied() else {
+                tracing::debug!(participant = %r, "data channel not open; packet dropped");
+                continue;
+            };
+            if let Some(mut channel) = peer.subscriber.channel(id)
+                && !matches!(channel.write(true, &encoded), Ok(true))
+            {
+                tracing::debug!(participant = %r, "data channel full; packet dropped");
+            }
+            self.drain_peer(now, r, Pc::Subscriber);
+        }
+    }
+}

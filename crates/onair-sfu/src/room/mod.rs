@@ -1,0 +1,761 @@
+//! The sans-IO room core: rooms, participants, published tracks and who is subscribed to what.
+//!
+//! No sockets, no tokio, no clock: every call takes `now`, and everything the core wants done is
+//! queued as a [`RoomOutput`] for the caller to drain with [`RoomCore::poll_output`]. Media
+//! (str0m peers) lives elsewhere; the core only says "subscribe B to track T" and the media
+//! layer makes it so.
+
+mod output;
+mod participant;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use livekit_protocol as proto;
+use proto::signal_response::Message as Msg;
+
+pub use output::{RoomEvent, RoomOutput};
+pub use participant::{Participant, Track, TrackKind};
+
+use crate::auth::JoinGrant;
+use crate::config::RoomDefaults;
+use crate::ids::{ParticipantSid, RoomName, RoomSid, TrackSid};
+
+/// The version clients are told this server is. JS refuses RPC below 1.8.0 and enables SVC
+/// codecs only above 1.13.6, which this server does not forward yet.
+pub const SERVER_VERSION: &str = "1.9.0";
+/// The signalling protocol spoken (the reference server's `CurrentProtocol`). 17 keeps the Rust
+/// SDK on in-band (DCEP) data channels.
+pub const SERVER_PROTOCOL: i32 = 17;
+/// Seconds between client pings; must be > 0 (the Rust SDK panics on 0).
+pub const PING_INTERVAL_SECS: i32 = 5;
+/// Seconds without any message before either side gives the connection up.
+pub const PING_TIMEOUT_SECS: i32 = 15;
+
+/// Why a join was refused after the token was accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The room does not exist and rooms are not created on join.
+    #[error("requested room does not exist")]
+    RoomNotFound,
+    /// The room is at its participant limit.
+    #[error("room is full")]
+    RoomFull,
+}
+
+/// Why an AddTrackRequest was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The participant's grant does not allow this source.
+    #[error("not allowed to publish {0:?}")]
+    NotAllowed(proto::TrackSource),
+    /// Track type is neither audio nor video.
+    #[error("unsupported track type")]
+    UnsupportedType,
+    /// The participant is unknown (already left).
+    #[error("unknown participant")]
+    UnknownParticipant,
+}
+
+/// Per-join options the client chose in its connection URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinOptions {
+    /// Subscribe to every track automatically (the default).
+    pub auto_subscribe: bool,
+    /// Data-streams protocol level (`client_protocol`).
+    pub client_protocol: i32,
+}
+
+impl Default for JoinOptions {
+    fn default() -> Self {
+        Self {
+            auto_subscribe: true,
+            client_protocol: 0,
+        }
+    }
+}
+
+/// One room.
+#[derive(Debug, Clone)]
+struct Room {
+    sid: RoomSid,
+    name: RoomName,
+    created_at_ms: i64,
+    /// Participants in join order.
+    members: Vec<ParticipantSid>,
+    /// When an empty room closes.
+    close_at: Option<Instant>,
+    rules: RoomDefaults,
+    metadata: String,
+    version: u32,
+}
+
+impl Room {
+    fn to_proto(&self, participants: &HashMap<ParticipantSid, Participant>) -> proto::Room {
+        let members = self.members.iter().filter_map(|p| participants.get(p));
+        let (mut num, mut publishers) = (0, 0);
+        for p in members {
+            num += 1;
+            if !p.tracks.is_empty() {
+                publishers += 1;
+            }
+        }
+        proto::Room {
+            sid: self.sid.to_string(),
+            name: self.name.to_string(),
+            empty_timeout: self.rules.empty_timeout.as_secs() as u32,
+            departure_timeout: self.rules.departure_timeout.as_secs() as u32,
+            max_participants: self.rules.max_participants,
+            creation_time: self.created_at_ms / 1000,
+            creation_time_ms: self.created_at_ms,
+            metadata: self.metadata.clone(),
+            num_participants: num,
+            num_publishers: publishers,
+            version: Some(proto::TimedVersion {
+                unix_micro: self.created_at_ms * 1000,
+                ticks: self.version as i32,
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+/// Rooms and participants of the whole server.
+#[derive(Debug)]
+pub struct RoomCore {
+    defaults: RoomDefaults,
+    auto_create: bool,
+    /// A monotonic instant and the unix time (ms) it corresponds to, for timestamps in messages.
+    epoch: (Instant, i64),
+    rooms: BTreeMap<RoomName, Room>,
+    participants: HashMap<ParticipantSid, Participant>,
+    /// Who receives each track.
+    subscribers: HashMap<TrackSid, HashSet<ParticipantSid>>,
+    /// Which participant publishes each track.
+    track_owner: HashMap<TrackSid, ParticipantSid>,
+    outputs: VecDeque<RoomOutput>,
+}
+
+impl RoomCore {
+    /// An empty core. `unix_ms_at_now` anchors message timestamps to wall time.
+    pub fn new(
+        defaults: RoomDefaults,
+        auto_create: bool,
+        now: Instant,
+        unix_ms_at_now: i64,
+    ) -> Self {
+        Self {
+            defaults,
+            auto_create,
+            epoch: (now, unix_ms_at_now),
+            rooms: BTreeMap::new(),
+            participants: HashMap::new(),
+            subscribers: HashMap::new(),
+            track_owner: HashMap::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// Unix time in milliseconds at `now`.
+    pub fn unix_ms(&self, now: Instant) -> i64 {
+        self.epoch.1 + now.saturating_duration_since(self.epoch.0).as_millis() as i64
+    }
+
+    /// The next output to act on.
+    pub fn poll_output(&mut self) -> Option<RoomOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`RoomCore::handle_timeout`] should next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.rooms.values().filter_map(|r| r.close_at).min()
+    }
+
+    /// Closes empty rooms whose timeout passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<RoomName> = self
+            .rooms
+            .values()
+            .filter(|r| r.members.is_empty() && r.close_at.is_some_and(|t| t <= now))
+            .map(|r| r.name.clone())
+            .collect();
+        for name in due {
+            if let Some(room) = self.rooms.remove(&name) {
+                let room = room.to_proto(&self.participants);
+                self.outputs
+                    .push_back(RoomOutput::event(RoomEvent::RoomFinished { room }));
+            }
+        }
+    }
+
+    /// Creates a room explicitly (RoomService CreateRoom). Returns its info; idempotent.
+    pub fn create_room(
+        &mut self,
+        now: Instant,
+        name: RoomName,
+        rules: Option<RoomDefaults>,
+    ) -> proto::Room {
+        let rules = rules.unwrap_or(self.defaults);
+        if !self.rooms.contains_key(&name) {
+            let room = Room {
+                sid: RoomSid::generate(),
+                name: name.clone(),
+                created_at_ms: self.unix_ms(now),
+                members: Vec::new(),
+                close_at: Some(now + rules.empty_timeout),
+                rules,
+                metadata: String::new(),
+                version: 0,
+            };
+            let info = room.to_proto(&self.participants);
+            self.rooms.insert(name.clone(), room);
+            self.outputs
+                .push_back(RoomOutput::event(RoomEvent::RoomStarted { room: info }));
+        }
+        self.room_info(&name).unwrap_or_default()
+    }
+
+    /// Admits a participant. On success the JoinResponse is queued for it, others are told, and
+    /// its subscriptions to existing tracks are queued.
+    pub fn join(
+        &mut self,
+        now: Instant,
+        grant: JoinGrant,
+        opts: JoinOptions,
+    ) -> Result<ParticipantSid, JoinError> {
+        if !self.rooms.contains_key(&grant.room) {
+            if !self.auto_create {
+                return Err(JoinError::RoomNotFound);
+            }
+            self.create_room(now, grant.room.clone(), None);
+        }
+        // The same identity joining again replaces the old session (LiveKit's rule).
+        let duplicate = self.rooms.get(&grant.room).and_then(|r| {
+            r.members
+                .iter()
+                .find(|p| {
+                    self.participants
+                        .get(*p)
+                        .is_some_and(|p| p.identity == grant.identity)
+                })
+                .cloned()
+        });
+        if let Some(old) = duplicate {
+            self.leave(now, &old, proto::DisconnectReason::DuplicateIdentity);
+        }
+        let room = self
+            .rooms
+            .get_mut(&grant.room)
+            .ok_or(JoinError::RoomNotFound)?;
+        let max = room.rules.max_participants;
+        if max > 0 && room.members.len() >= max as usize {
+            return Err(JoinError::RoomFull);
+        }
+        let sid = ParticipantSid::generate();
+        room.members.push(sid.clone());
+        room.close_at = None;
+        let participant = Participant {
+            sid: sid.clone(),
+            identity: grant.identity,
+            name: grant.name,
+            metadata: grant.metadata,
+            attributes: grant.attributes,
+            room: grant.room.clone(),
+            permission: grant.permission,
+            joined_at_ms: self.epoch.1
+                + now.saturating_duration_since(self.epoch.0).as_millis() as i64,
+            version: 1,
+            tracks: Vec::new(),
+            state: proto::participant_info::State::Joined,
+            auto_subscribe: opts.auto_subscribe,
+            client_protocol: opts.client_protocol,
+        };
+        let info = participant.to_proto();
+        self.participants.insert(sid.clone(), participant);
+
+        let others: Vec<proto::ParticipantInfo> = self
+            .members(&grant.room)
+            .filter(|p| p.sid != sid && !p.permission.hidden)
+            .map(Participant::to_proto)
+            .collect();
+        let join = proto::JoinResponse {
+            room: self.room_info(&grant.room),
+            participant: Some(info.clone()),
+            other_participants: others,
+            server_version: SERVER_VERSION.to_owned(),
+            server_info: Some(proto::ServerInfo {
+                edition: proto::server_info::Edition::Standard as i32,
+                version: SERVER_VERSION.to_owned(),
+                protocol: SERVER_PROTOCOL,
+                node_id: "onair".to_owned(),
+                ..Default::default()
+            }),
+            subscriber_primary: false,
+            ping_interval: PING_INTERVAL_SECS,
+            ping_timeout: PING_TIMEOUT_SECS,
+            ..Default::default()
+        };
+        self.signal(&sid, Msg::Join(join));
+        self.broadcast_participant(&sid);
+        self.outputs
+            .push_back(RoomOutput::event(RoomEvent::ParticipantJoined {
+                room: grant.room.clone(),
+                participant: info,
+            }));
+        // Subscribe the newcomer to every track that already carries media.
+        let existing: Vec<(ParticipantSid, TrackSid, TrackKind, String)> = self
+            .members(&grant.room)
+            .filter(|p| p.sid != sid)
+            .flat_map(|p| {
+                p.tracks.iter().filter_map(|t| {
+                    t.mid
+                        .clone()
+                        .map(|mid| (p.sid.clone(), t.sid.clone(), t.kind, mid))
+                })
+            })
+            .collect();
+        if self.wants_auto_subscribe(&sid) {
+            for (publisher, track, kind, mid) in existing {
+                self.subscribe(&sid, publisher, track, kind, mid);
+            }
+        }
+        Ok(sid)
+    }
+
+    fn wants_auto_subscribe(&self, sid: &ParticipantSid) -> bool {
+        self.participants
+            .get(sid)
+            .is_some_and(|p| p.auto_subscribe && p.permission.can_subscribe)
+    }
+
+    fn subscribe(
+        &mut self,
+        subscriber: &ParticipantSid,
+        publisher: ParticipantSid,
+        track: TrackSid,
+        kind: TrackKind,
+        mid: String,
+    ) {
+        if self
+            .subscribers
+            .entry(track.clone())
+            .or_default()
+            .insert(subscriber.clone())
+        {
+            self.outputs.push_back(RoomOutput::Subscribe {
+                subscriber: subscriber.clone(),
+                publisher,
+                track,
+                kind,
+                publisher_mid: mid,
+            });
+        }
+    }
+
+    fn unsubscribe_all(&mut self, track: &TrackSid) {
+        if let Some(subs) = self.subscribers.remove(track) {
+            for subscriber in subs {
+                self.outputs.push_back(RoomOutput::Unsubscribe {
+                    subscriber,
+                    track: track.clone(),
+                });
+            }
+        }
+    }
+
+    /// Removes a participant: its tracks go away for everyone, it gets a leave, others an update.
+    pub fn leave(&mut self, now: Instant, sid: &ParticipantSid, reason: proto::DisconnectReason) {
+        let Some(mut participant) = self.participants.remove(sid) else {
+            return;
+        };
+        for track in &participant.tracks {
+            self.unsubscribe_all(&track.sid);
+            self.track_owner.remove(&track.sid);
+        }
+        for subs in self.subscribers.values_mut() {
+            subs.remove(sid);
+        }
+        participant.version += 1;
+        participant.state = proto::participant_info::State::Disconnected;
+        let mut info = participant.to_proto();
+        info.disconnect_reason = reason as i32;
+        let room_name = participant.room.clone();
+        if let Some(room) = self.rooms.get_mut(&room_name) {
+            room.members.retain(|p| p != sid);
+            if room.members.is_empty() {
+                room.close_at = Some(now + room.rules.departure_timeout);
+            }
+        }
+        if !participant.permission.hidden {
+            let to: Vec<ParticipantSid> = self.members(&room_name).map(|p| p.sid.clone()).collect();
+            for to in to {
+                self.signal(
+                    &to,
+                    Msg::Update(proto::ParticipantUpdate {
+                        participants: vec![info.clone()],
+                    }),
+                );
+            }
+        }
+        self.outputs.push_back(RoomOutput::Disconnect {
+            participant: sid.clone(),
+            reason,
+        });
+        self.outputs
+            .push_back(RoomOutput::event(RoomEvent::ParticipantLeft {
+                room: room_name,
+                participant: info,
+            }));
+    }
+
+    /// Handles an AddTrackRequest: checks the grant, assigns a `TR_` sid, answers the publisher
+    /// and announces the track. Media starts flowing once the track's m-line is bound.
+    pub fn add_track(
+        &mut self,
+        sid: &ParticipantSid,
+        req: proto::AddTrackRequest,
+    ) -> Result<TrackSid, PublishError> {
+        let participant = self
+            .participants
+            .get_mut(sid)
+            .ok_or(PublishError::UnknownParticipant)?;
+        let source =
+            proto::TrackSource::try_from(req.source).unwrap_or(proto::TrackSource::Unknown);
+        let kind = match proto::TrackType::try_from(req.r#type) {
+            Ok(proto::TrackType::Audio) => TrackKind::Audio,
+            Ok(proto::TrackType::Video) => TrackKind::Video,
+            _ => return Err(PublishError::UnsupportedType),
+        };
+        if !participant.permission.allows_source(source) {
+            let refusal = proto::RequestResponse {
+                reason: proto::request_response::Reason::NotAllowed as i32,
+                message: "not allowed to publish this source".to_owned(),
+                request: Some(proto::request_response::Request::AddTrack(req)),
+                ..Default::default()
+            };
+            self.signal(sid, Msg::RequestResponse(refusal));
+            return Err(PublishError::NotAllowed(source));
+        }
+        // Re-sent AddTrack for a cid already announced: answer with the same track.
+        if let Some(existing) = participant.tracks.iter().find(|t| t.cid == req.cid) {
+            let info = existing.to_proto();
+            let track_sid = existing.sid.clone();
+            self.signal(
+                sid,
+                Msg::TrackPublished(proto::TrackPublishedResponse {
+                    cid: req.cid,
+                    track: Some(info),
+                }),
+            );
+            return Ok(track_sid);
+        }
+        let mime_type = req
+            .simulcast_codecs
+            .iter()
+            .find(|c| !c.codec.is_empty())
+            .map(|c| format!("video/{}", c.codec.to_uppercase()))
+            .unwrap_or_else(|| match kind {
+                TrackKind::Audio => "audio/opus".to_owned(),
+                TrackKind::Video => "video/VP8".to_owned(),
+            });
+        let track = Track {
+            sid: TrackSid::generate(),
+            cid: req.cid.clone(),
+            alt_cids: req
+                .simulcast_codecs
+                .iter()
+                .map(|c| c.cid.clone())
+                .filter(|c| !c.is_empty())
+                .collect(),
+            kind,
+            source,
+            name: req.name,
+            muted: req.muted,
+            width: req.width,
+            height: req.height,
+            layers: req.layers,
+            mime_type,
+            mid: None,
+            stream: req.stream,
+        };
+        let info = track.to_proto();
+        let track_sid = track.sid.clone();
+        participant.tracks.push(track);
+        participant.version += 1;
+        let room = participant.room.clone();
+        let pinfo = participant.to_proto();
+        self.track_owner.insert(track_sid.clone(), sid.clone());
+        self.signal(
+            sid,
+            Msg::TrackPublished(proto::TrackPublishedResponse {
+                cid: req.cid,
+                track: Some(info.clone()),
+            }),
+        );
+        self.broadcast_participant(sid);
+        self.outputs
+            .push_back(RoomOutput::event(RoomEvent::TrackPublished {
+                room,
+                participant: pinfo,
+                track: info,
+            }));
+        Ok(track_sid)
+    }
+
+    /// Binds a publisher-PC m-line to one of the participant's announced tracks (matched by the
+    /// msid track id, then simulcast-codec cids, then the first unbound track of that kind), and
+    /// subscribes everyone who wants it.
+    pub fn bind_track(
+        &mut self,
+        sid: &ParticipantSid,
+        msid_track: Option<&str>,
+        kind: TrackKind,
+        mid: &str,
+    ) -> Option<TrackSid> {
+        let participant = self.participants.get_mut(sid)?;
+        if let Some(t) = participant
+            .tracks
+            .iter()
+            .find(|t| t.mid.as_deref() == Some(mid))
+        {
+            return Some(t.sid.clone());
+        }
+        let unbound = |t: &&mut Track| t.mid.is_none() && t.kind == kind;
+        let idx = msid_track
+            .and_then(|cid| {
+                participant
+                    .tracks
+                    .iter()
+                    .position(|t| t.mid.is_none() && t.cid == cid)
+            })
+            .or_else(|| {
+                msid_track.and_then(|cid| {
+                    participant
+                        .tracks
+                        .iter()
+                        .position(|t| t.mid.is_none() && t.alt_cids.iter().any(|c| c == cid))
+                })
+            })
+            .or_else(|| participant.tracks.iter_mut().position(|t| unbound(&t)))?;
+        let track = &mut participant.tracks[idx];
+        track.mid = Some(mid.to_owned());
+        let track_sid = track.sid.clone();
+        participant.version += 1;
+        let room = participant.room.clone();
+        self.broadcast_participant(sid);
+        let subscribers: Vec<ParticipantSid> = self
+            .members(&room)
+            .filter(|p| &p.sid != sid && p.auto_subscribe && p.permission.can_subscribe)
+            .map(|p| p.sid.clone())
+            .collect();
+        for s in subscribers {
+            self.subscribe(&s, sid.clone(), track_sid.clone(), kind, mid.to_owned());
+        }
+        Some(track_sid)
+    }
+
+    /// The publisher stopped sending on `mid` (unpublish by renegotiation).
+    pub fn unpublish_mid(&mut self, sid: &ParticipantSid, mid: &str) {
+        let track = self
+            .participants
+            .get(sid)
+            .and_then(|p| p.tracks.iter().find(|t| t.mid.as_deref() == Some(mid)))
+            .map(|t| t.sid.clone());
+        if let Some(track) = track {
+            self.unpublish(sid, &track);
+        }
+    }
+
+    /// Removes a track: subscribers lose it, everyone gets the shorter track list.
+    pub fn unpublish(&mut self, sid: &ParticipantSid, track: &TrackSid) {
+        let Some(participant) = self.participants.get_mut(sid) else {
+            return;
+        };
+        let Some(idx) = participant.tracks.iter().position(|t| &t.sid == track) else {
+            return;
+        };
+        let removed = participant.tracks.remove(idx);
+        participant.version += 1;
+        let room = participant.room.clone();
+        let pinfo = participant.to_proto();
+        self.track_owner.remove(track);
+        self.unsubscribe_all(track);
+        self.signal(
+            sid,
+            Msg::TrackUnpublished(proto::TrackUnpublishedResponse {
+                track_sid: track.to_string(),
+            }),
+        );
+        self.broadcast_participant(sid);
+        self.outputs
+            .push_back(RoomOutput::event(RoomEvent::TrackUnpublished {
+                room,
+                participant: pinfo,
+                track: removed.to_proto(),
+            }));
+    }
+
+    /// Mute or unmute a published track (by its publisher, or by the server).
+    pub fn set_muted(&mut self, sid: &ParticipantSid, track: &TrackSid, muted: bool) -> bool {
+        let Some(participant) = self.participants.get_mut(sid) else {
+            return false;
+        };
+        let Some(t) = participant.tracks.iter_mut().find(|t| &t.sid == track) else {
+            return false;
+        };
+        if t.muted != muted {
+            t.muted = muted;
+            participant.version += 1;
+            self.broadcast_participant(sid);
+        }
+        true
+    }
+
+    /// The participant's media connected: it counts as ACTIVE.
+    pub fn set_active(&mut self, sid: &ParticipantSid) {
+        let Some(p) = self.participants.get_mut(sid) else {
+            return;
+        };
+        if p.state != proto::participant_info::State::Active {
+            p.state = proto::participant_info::State::Active;
+            p.version += 1;
+            self.broadcast_participant(sid);
+        }
+    }
+
+    /// UpdateSubscription: explicit subscribe/unsubscribe to tracks by sid.
+    pub fn update_subscription(
+        &mut self,
+        sid: &ParticipantSid,
+        tracks: &[TrackSid],
+        subscribe: bool,
+    ) {
+        let can = self
+            .participants
+            .get(sid)
+            .is_some_and(|p| p.permission.can_subscribe);
+        for track in tracks {
+            let Some(owner) = self.track_owner.get(track).cloned() else {
+                continue;
+            };
+            if &owner == sid {
+                continue;
+            }
+            if subscribe && can {
+                let bound = self
+                    .participants
+                    .get(&owner)
+                    .and_then(|p| p.track(track))
+                    .and_then(|t| t.mid.clone().map(|m| (t.kind, m)));
+                if let Some((kind, mid)) = bound {
+                    self.subscribe(sid, owner, track.clone(), kind, mid);
+                }
+            } else if !subscribe
+                && self
+                    .subscribers
+                    .get_mut(track)
+                    .is_some_and(|s| s.remove(sid))
+            {
+                self.outputs.push_back(RoomOutput::Unsubscribe {
+                    subscriber: sid.clone(),
+                    track: track.clone(),
+                });
+            }
+        }
+    }
+
+    /// Closes every room: each participant gets a leave (server shutdown).
+    pub fn shutdown(&mut self, now: Instant) {
+        let all: Vec<ParticipantSid> = self.participants.keys().cloned().collect();
+        for p in all {
+            self.leave(now, &p, proto::DisconnectReason::ServerShutdown);
+        }
+        let names: Vec<RoomName> = self.rooms.keys().cloned().collect();
+        for name in names {
+            if let Some(room) = self.rooms.remove(&name) {
+                let room = room.to_proto(&self.participants);
+                self.outputs
+                    .push_back(RoomOutput::event(RoomEvent::RoomFinished { room }));
+            }
+        }
+    }
+
+    /// A participant by sid.
+    pub fn participant(&self, sid: &ParticipantSid) -> Option<&Participant> {
+        self.participants.get(sid)
+    }
+
+    /// Participants of a room in join order.
+    pub fn members<'a>(&'a self, room: &RoomName) -> impl Iterator<Item = &'a Participant> + 'a {
+        self.rooms
+            .get(room)
+            .map(|r| r.members.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| self.participants.get(p))
+    }
+
+    /// A room's info.
+    pub fn room_info(&self, room: &RoomName) -> Option<proto::Room> {
+        self.rooms.get(room).map(|r| r.to_proto(&self.participants))
+    }
+
+    /// Every room's info, by name.
+    pub fn rooms(&self) -> Vec<proto::Room> {
+        self.rooms
+            .values()
+            .map(|r| r.to_proto(&self.participants))
+            .collect()
+    }
+
+    /// Who currently receives a track.
+    pub fn subscribers_of(&self, track: &TrackSid) -> impl Iterator<Item = &ParticipantSid> {
+        self.subscribers.get(track).into_iter().flatten()
+    }
+
+    fn signal(&mut self, to: &ParticipantSid, message: Msg) {
+        self.outputs.push_back(RoomOutput::Signal {
+            to: to.clone(),
+            message: Box::new(message),
+        });
+    }
+
+    /// Sends the participant's current info to everyone in its room (itself included, which is
+    /// how clients learn their own permission and track changes). Hidden participants are only
+    /// told about themselves.
+    fn broadcast_participant(&mut self, sid: &ParticipantSid) {
+        let Some(p) = self.participants.get(sid) else {
+            return;
+        };
+        let info = p.to_proto();
+        let hidden = p.permission.hidden;
+        let room = p.room.clone();
+        let to: Vec<ParticipantSid> = if hidden {
+            vec![sid.clone()]
+        } else {
+            self.members(&room).map(|m| m.sid.clone()).collect()
+        };
+        for to in to {
+            self.signal(
+                &to,
+                Msg::Update(proto::ParticipantUpdate {
+                    participants: vec![info.clone()],
+                }),
+            );
+        }
+    }
+
+    /// Default room rules (for rooms created by join).
+    pub fn defaults(&self) -> RoomDefaults {
+        self.defaults
+    }
+
+    /// Longest time an empty room may stay open, for tests and callers that need a bound.
+    pub fn max_close_delay(&self) -> Duration {
+        self.defaults
+            .empty_timeout
+            .max(self.defaults.departure_timeout)
+    }
+}

@@ -1,0 +1,340 @@
+//! `MediaServer`: binds the sockets and runs the engine's loop.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use livekit_protocol as proto;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::admin::{AdminCommand, ServerHandle};
+use super::signal::{self, SignalState};
+use super::tcp::{self, TcpEvent};
+use crate::auth::{Authenticator, JoinGrant};
+use crate::config::SfuConfig;
+use crate::ids::ParticipantSid;
+use crate::media::{Endpoints, Engine, EngineOutput};
+use crate::room::{JoinError, JoinOptions, RoomEvent};
+
+/// Capacity of the command channel into the run loop. When full, WebSocket readers and TCP
+/// readers wait (backpressure on that client's socket); nothing is dropped.
+const COMMAND_CAPACITY: usize = 4096;
+/// Capacity of each session's outbound queue. When full, the client is too slow to follow the
+/// room: the loop disconnects it rather than block everyone.
+pub(super) const OUTBOUND_CAPACITY: usize = 512;
+/// Capacity of the room-event broadcast. A lagging subscriber loses the oldest events and is
+/// told how many (`RecvError::Lagged`).
+const EVENT_CAPACITY: usize = 1024;
+
+/// Starting or talking to the media server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SfuError {
+    /// A socket could not be bound.
+    #[error("cannot bind {what} on {addr}: {source}")]
+    Bind {
+        /// UDP or TCP.
+        what: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// No DTLS certificate could be generated.
+    #[error(transparent)]
+    Cert(#[from] crate::media::CertError),
+    /// The server has stopped.
+    #[error("media server stopped")]
+    Stopped,
+}
+
+/// What the run loop is asked to do.
+#[derive(Debug)]
+pub(super) enum Command {
+    Join {
+        grant: Box<JoinGrant>,
+        opts: JoinOptions,
+        outbound: mpsc::Sender<Outbound>,
+        reply: oneshot::Sender<Result<ParticipantSid, JoinError>>,
+    },
+    Signal {
+        sid: ParticipantSid,
+        message: Box<proto::signal_request::Message>,
+    },
+    Disconnected {
+        sid: ParticipantSid,
+    },
+    Tcp(TcpEvent),
+    Admin(AdminCommand),
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// What a signal session is asked to send.
+#[derive(Debug)]
+pub(super) enum Outbound {
+    Message(Box<proto::signal_response::Message>),
+    Close,
+}
+
+/// The running media server.
+#[derive(Debug)]
+pub struct MediaServer {
+    commands: mpsc::Sender<Command>,
+    auth: Arc<Authenticator>,
+    events: broadcast::Sender<RoomEvent>,
+    udp_addr: SocketAddr,
+    tcp_addr: Option<SocketAddr>,
+    run: JoinHandle<()>,
+    tcp_accept: Option<JoinHandle<()>>,
+}
+
+fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl MediaServer {
+    /// Binds the UDP (and ICE-TCP) sockets and starts the run loop.
+    pub async fn start(config: SfuConfig) -> Result<MediaServer, SfuError> {
+        let udp_bind = SocketAddr::new(config.bind_ip, config.udp_port);
+        let udp = UdpSocket::bind(udp_bind)
+            .await
+            .map_err(|source| SfuError::Bind {
+                what: "UDP",
+                addr: udp_bind,
+                source,
+            })?;
+        let udp_addr = udp.local_addr().map_err(|source| SfuError::Bind {
+            what: "UDP",
+            addr: udp_bind,
+            source,
+        })?;
+        let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+        let (tcp_addr, tcp_accept) = match config.tcp_port {
+            Some(port) => {
+                let bind = SocketAddr::new(config.bind_ip, port);
+                let listener = TcpListener::bind(bind)
+                    .await
+                    .map_err(|source| SfuError::Bind {
+                        what: "TCP",
+                        addr: bind,
+                        source,
+                    })?;
+                let addr = listener.local_addr().map_err(|source| SfuError::Bind {
+                    what: "TCP",
+                    addr: bind,
+                    source,
+                })?;
+                (
+                    Some(addr),
+                    Some(tokio::spawn(tcp::accept_loop(listener, commands.clone()))),
+                )
+            }
+            None => (None, None),
+        };
+        let endpoints = Endpoints {
+            udp: SocketAddr::new(config.advertise_ip, udp_addr.port()),
+            tcp: tcp_addr.map(|a| SocketAddr::new(config.advertise_ip, a.port())),
+        };
+        let engine = Engine::new(
+            endpoints,
+            config.rooms,
+            config.auto_create_rooms,
+            Instant::now(),
+            unix_ms(),
+        )?;
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let run = tokio::spawn(run_loop(engine, udp, command_rx, events.clone()));
+        tracing::info!(udp = %udp_addr, tcp = ?tcp_addr, advertise = %config.advertise_ip, "media server started");
+        Ok(MediaServer {
+            commands,
+            auth: Arc::new(Authenticator::new(&config.api_key, &config.api_secret)),
+            events,
+            udp_addr,
+            tcp_addr,
+            run,
+            tcp_accept,
+        })
+    }
+
+    /// The signalling routes: `/rtc`, `/rtc/validate`, and the single-PC fallbacks `/rtc/v1`,
+    /// `/rtc/v1/validate` (404, so clients use dual-PC `/rtc`).
+    pub fn router(&self) -> Router {
+        signal::router(SignalState {
+            auth: self.auth.clone(),
+            commands: self.commands.clone(),
+        })
+    }
+
+    /// The bound UDP media address.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    /// The bound ICE-TCP address, if enabled.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp_addr
+    }
+
+    /// A cloneable handle for the admin API (RoomService) and room events (webhooks).
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            commands: self.commands.clone(),
+            events: self.events.clone(),
+        }
+    }
+
+    /// Sends every participant a leave, closes their peers, and stops.
+    pub async fn shutdown(self) {
+        let (done, wait) = oneshot::channel();
+        if self.commands.send(Command::Shutdown { done }).await.is_ok() {
+            let _ = wait.await;
+        }
+        if let Some(t) = self.tcp_accept {
+            t.abort();
+        }
+        let _ = self.run.await;
+    }
+}
+
+/// Sessions and ICE-TCP connections the loop can write to.
+#[derive(Default)]
+struct Routes {
+    sessions: HashMap<ParticipantSid, mpsc::Sender<Outbound>>,
+    tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+}
+
+async fn run_loop(
+    mut engine: Engine,
+    udp: UdpSocket,
+    mut commands: mpsc::Receiver<Command>,
+    events: broadcast::Sender<RoomEvent>,
+) {
+    let mut routes = Routes::default();
+    let mut buf = vec![0u8; 2048];
+    let mut shutdown: Option<oneshot::Sender<()>> = None;
+    loop {
+        let deadline = engine.poll_timeout(Instant::now());
+        tokio::select! {
+            received = udp.recv_from(&mut buf) => {
+                if let Ok((n, source)) = received {
+                    engine.receive(Instant::now(), str0m::net::Protocol::Udp, source, &buf[..n]);
+                }
+            }
+            command = commands.recv() => {
+                let Some(command) = command else { break };
+                handle_command(&mut engine, &mut routes, command, &mut shutdown);
+            }
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
+                engine.handle_timeout(Instant::now());
+            }
+        }
+        flush(&mut engine, &udp, &mut routes, &events);
+        if let Some(done) = shutdown.take() {
+            // Let the leaves and closes reach the sessions before stopping.
+            for tx in routes.sessions.values() {
+                let _ = tx.try_send(Outbound::Close);
+            }
+            let _ = done.send(());
+            break;
+        }
+    }
+}
+
+fn handle_command(
+    engine: &mut Engine,
+    routes: &mut Routes,
+    command: Command,
+    shutdown: &mut Option<oneshot::Sender<()>>,
+) {
+    let now = Instant::now();
+    match command {
+        Command::Join {
+            grant,
+            opts,
+            outbound,
+            reply,
+        } => {
+            let result = engine.join(now, *grant, opts);
+            if let Ok(sid) = &result {
+                routes.sessions.insert(sid.clone(), outbound);
+            }
+            let _ = reply.send(result);
+        }
+        Command::Signal { sid, message } => engine.signal(now, &sid, *message),
+        Command::Disconnected { sid } => {
+            routes.sessions.remove(&sid);
+            engine.disconnected(now, &sid);
+        }
+        Command::Tcp(TcpEvent::Opened { addr, tx }) => {
+            routes.tcp.insert(addr, tx);
+        }
+        Command::Tcp(TcpEvent::Frame { addr, bytes }) => {
+            engine.receive(now, str0m::net::Protocol::Tcp, addr, &bytes)
+        }
+        Command::Tcp(TcpEvent::Closed { addr }) => {
+            routes.tcp.remove(&addr);
+        }
+        Command::Admin(admin) => admin.apply(engine, now),
+        Command::Shutdown { done } => {
+            engine.shutdown(now);
+            *shutdown = Some(done);
+        }
+    }
+}
+
+fn flush(
+    engine: &mut Engine,
+    udp: &UdpSocket,
+    routes: &mut Routes,
+    events: &broadcast::Sender<RoomEvent>,
+) {
+    loop {
+        let mut too_slow = Vec::new();
+        while let Some(out) = engine.poll_output() {
+            match out {
+                EngineOutput::Transmit(t) => match t.proto {
+                    str0m::net::Protocol::Udp => {
+                        // UDP semantics: a full socket buffer drops the datagram.
+                        let _ = udp.try_send_to(&t.contents, t.destination);
+                    }
+                    _ => {
+                        if let Some(tx) = routes.tcp.get(&t.destination) {
+                            let _ = tx.try_send(t.contents.into());
+                        }
+                    }
+                },
+                EngineOutput::Signal(sid, message) => {
+                    if let Some(tx) = routes.sessions.get(&sid)
+                        && tx.try_send(Outbound::Message(message)).is_err()
+                    {
+                        tracing::warn!(participant = %sid, "signal queue full; disconnecting");
+                        too_slow.push(sid);
+                    }
+                }
+                EngineOutput::Close(sid) => {
+                    if let Some(tx) = routes.sessions.remove(&sid) {
+                        let _ = tx.try_send(Outbound::Close);
+                    }
+                }
+                EngineOutput::Event(e) => {
+                    let _ = events.send(*e);
+                }
+            }
+        }
+        if too_slow.is_empty() {
+            return;
+        }
+        for sid in too_slow {
+            routes.sessions.remove(&sid);
+            engine.disconnected(Instant::now(), &sid);
+        }
+    }
+}
