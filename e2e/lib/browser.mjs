@@ -26,8 +26,10 @@ export function launchChromium() {
 
 /** One test page and what it has done so far. */
 export class TestPage {
-  constructor(name, page) {
+  constructor(name, page, identity) {
     this.name = name;
+    /** The participant identity the page's token carries. */
+    this.identity = identity;
     this.page = page;
     /** Console lines and page errors, in order. */
     this.console = [];
@@ -115,7 +117,8 @@ export class TestPage {
  */
 export async function openPage(browser, staticUrl, page, { name = page, wsUrl, token }) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-  const p = new TestPage(name, await context.newPage());
+  const identity = JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).sub;
+  const p = new TestPage(name, await context.newPage(), identity);
   p.context = context;
   const q = new URLSearchParams({ url: wsUrl, token });
   await p.page.goto(`${staticUrl}/${page}.html?${q}`, { timeout: 15_000 });

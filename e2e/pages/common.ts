@@ -171,6 +171,19 @@ export class E2E {
     }
   }
 
+  /**
+   * Publishes the camera as a client that ignores the `canPublish=false` of its JoinResponse
+   * would: the SDK's own check is switched off first, so only the server can refuse.
+   */
+  async tryPublishCameraIgnoringGrants(): Promise<string> {
+    const perms = this.room.localParticipant.permissions;
+    if (perms) {
+      perms.canPublish = true;
+      perms.canPublishSources = [];
+    }
+    return this.tryPublishCamera();
+  }
+
   /** Sends `text` as a data packet to the room; returns 'ok' or the error's description. */
   async sendData(text: string, topic: string, reliable = true): Promise<string> {
     try {
