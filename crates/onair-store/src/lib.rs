@@ -2,13 +2,81 @@
 //!
 //! One [`Store`] trait describes everything the platform keeps; [`sqlite`] (the default,
 //! embedded) and [`postgres`] (multi-instance deployments) implement it, each with its own
-//! migrations, and one contract test suite runs against both. The backend is chosen from the
-//! database URL's scheme ([`connect`]).
+//! migrations, and one contract test suite (`tests/contract.rs`) runs against both. The backend
+//! is chosen from the database URL's scheme ([`connect`]), and [`AnyStore`] forwards every call
+//! to it.
 //!
 //! The store applies decisions, it does not make them: callers ask `onair-domain` whether a
 //! transition or a charge is allowed, then the store applies it atomically with a conditional
 //! update, so concurrent requests cannot double-apply it. Every method that changes a balance
 //! writes a ledger entry in the same transaction.
+//!
+//! # URLs
+//!
+//! | URL | backend |
+//! |---|---|
+//! | `sqlite://data/onair.db`, `sqlite:data/onair.db`, `sqlite:///abs/path.db` | SQLite file, created with its directory if missing |
+//! | `postgres://user@host:5432/db`, `postgresql://…` | PostgreSQL |
+//!
+//! In-memory SQLite (`sqlite::memory:`, `mode=memory`) is refused: it would vanish with the
+//! process and is private to one connection. [`PgStore::connect_with_schema`] confines a store
+//! to one PostgreSQL schema (created if missing); tests use it for a fresh database per case.
+//!
+//! # Migrations
+//!
+//! `migrations/sqlite/` and `migrations/postgres/` are embedded with `sqlx::migrate!` and run on
+//! every connect (already-applied ones are skipped; sqlx records them in `_sqlx_migrations`).
+//! The two schemas are the same tables with each backend's native types:
+//!
+//! | | SQLite | PostgreSQL |
+//! |---|---|---|
+//! | ids | `TEXT`, hyphenated UUID | `uuid` |
+//! | times | `INTEGER` microseconds since the Unix epoch (UTC) | `timestamptz` |
+//! | integers | `INTEGER` (STRICT tables) | `BIGINT` |
+//!
+//! Every time is truncated to whole microseconds before it is written (PostgreSQL's precision),
+//! so both backends read back exactly what was written and sort it correctly; chrono's own
+//! SQLite text encoding varies its fractional digits and would not sort as text. Ids are native
+//! `uuid` in PostgreSQL (16 bytes, typed); in SQLite, text keeps the database readable with the
+//! `sqlite3` shell at a modest size cost.
+//!
+//! Search (`StreamFilter::query`) matches a case-insensitive substring of the title or
+//! description. Titles and descriptions are stored a second time lower-cased by Rust
+//! (`title_folded`, `description_folded`), so both backends fold Unicode the same way and `%`
+//! or `_` in a query are plain characters. A search scans the filtered rows (no index serves an
+//! arbitrary substring); every other listing is served by a partial index per order.
+//!
+//! # Concurrency
+//!
+//! - **SQLite**: one writer connection per process, a small pool of readers (WAL). In-process
+//!   writers queue for the writer instead of racing for SQLite's lock, so callers never see
+//!   `SQLITE_BUSY`; multi-statement writes begin with `BEGIN IMMEDIATE`, taking the write lock
+//!   before the first read, so a read-then-write cannot fail to upgrade, and another process
+//!   waits on `busy_timeout` (10 s). `synchronous = NORMAL` and `foreign_keys = ON`.
+//! - **PostgreSQL**: transitions are `UPDATE … WHERE status = … RETURNING`; a racing request
+//!   waits for the winner's row lock, re-checks the condition and matches nothing, which the
+//!   store reports as `StatusConflict`. A credit change is one statement that updates the
+//!   balance only if it stays non-negative and inserts the ledger entry; a repeated idempotency
+//!   key is answered as `Applied::Duplicate` from the unique constraint, without a second query.
+//!
+//! # Behaviour the trait leaves open
+//!
+//! - `delete_stream` is idempotent (the first `deleted_at` stands); `NotFound` only for an unknown id.
+//! - `go_live` answers `NotFound` for a deleted stream.
+//! - `set_participant_count` is a no-op for unknown streams as well as for streams not LIVE.
+//! - `set_creator_absent_since` answers `NotFound` for an unknown stream.
+//! - `charge_live_minute` answers `NotFound` for an unknown stream and `StatusConflict` unless
+//!   the stream is LIVE (a minute is never billed after the end); a zero cost advances
+//!   `billed_minutes` without a ledger entry. `go_live` and `charge_live_minute` refuse negative
+//!   costs with `Database`.
+//! - `apply_credit`: a key already used (by any account) is `Duplicate` even when the balance
+//!   could no longer cover the charge; an unknown account or stream is `NotFound`; a balance
+//!   that would overflow is `Database`.
+//! - `count_streams_by_status` lists all three statuses, zeros included.
+//! - `list_streams` orders ties by id so pages are stable: LIVE by `participant_count` desc,
+//!   then `started_at` newest first; SCHEDULED by `scheduled_for` (unset last), then creation;
+//!   ENDED by `ended_at` newest first. The total and the page are two reads.
+//! - Foreign keys: a session, stream, ban or ledger entry naming an unknown row is `NotFound`.
 
 mod any;
 mod convert;
