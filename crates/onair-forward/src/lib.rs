@@ -63,8 +63,25 @@
 //!
 //! # Benchmarks
 //!
-//! `benches/forward.rs` forwards one publisher's packet stream to N forwarders; see the root
-//! README's "Benchmarks" section for the figures and the command.
+//! `benches/forward.rs` fans one publisher's stream out to N forwarders: per packet,
+//! [`PacketInfo::parse`] once, then one [`Forwarder::forward`] per subscriber.
+//!
+//! ```sh
+//! cargo bench -p onair-forward --bench forward -- --warm-up-time 1 --measurement-time 3
+//! ```
+//!
+//! Mean ns per packet per subscriber (criterion's time per packet ÷ N):
+//!
+//! | case                                          | N = 1 | N = 10 | N = 100 |
+//! |-----------------------------------------------|------:|-------:|--------:|
+//! | VP8 1100 B, picture-id patch (the str0m path) |    64 |     18 |    12.6 |
+//! | VP8 1100 B, copy + rewrite into a reused buffer |  52 |     31 |      37 |
+//! | Opus 120 B                                    |    25 |     17 |      13 |
+//!
+//! Measured 2026-11-25 on 2 vCPUs (`nproc` = 2, "Intel(R) Xeon(R) Processor") while other
+//! builds shared the machine (load average about 4), so read them as upper bounds. N = 1
+//! includes the once-per-packet parse. This is the forwarding decision only: encrypting and
+//! sending each packet costs far more.
 
 pub mod codec;
 pub mod forwarder;

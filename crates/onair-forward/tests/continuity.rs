@@ -2,6 +2,10 @@
 //! with three layers (own sequence, timestamp and picture-id spaces), a lossy, reordering and
 //! duplicating network, padding, keyframes on request, and a subscriber whose preference,
 //! bandwidth and available layers change at random.
+#![expect(
+    clippy::expect_used,
+    reason = "the simulation helper is test code outside #[test] functions"
+)]
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashSet};
