@@ -169,6 +169,11 @@ impl Forwarder {
         let Some(selector) = self.selector.as_mut() else {
             return self.forward_audio(pkt);
         };
+        // A bandwidth up-switch that has held long enough takes effect with the next packet,
+        // even if the caller never polls the timeout.
+        if selector.refresh(pkt.arrival) {
+            self.last_keyframe_request = None;
+        }
         if pkt.payload.is_empty() || (self.codec == Codec::Vp8 && pkt.info.vp8.is_none()) {
             if selector.current() == Some(pkt.layer) {
                 self.seq.skip(pkt.layer, pkt.seq);
@@ -266,7 +271,8 @@ impl Forwarder {
         changed
     }
 
-    /// When the selector wants to be updated again (a pending up-switch).
+    /// When the selector wants to be updated again (a pending up-switch); the next packet
+    /// arriving after it does that too.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.selector.as_ref().and_then(LayerSelector::poll_timeout)
     }

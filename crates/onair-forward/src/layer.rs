@@ -91,6 +91,9 @@ pub struct LayerSelector {
     /// The last target was held below what the subscriber wants and the publisher sends
     /// because of bandwidth.
     limited: bool,
+    /// The publisher's layers as of the last update, so a pending up-switch can be re-evaluated
+    /// from packet arrival times alone ([`LayerSelector::refresh`]).
+    layers: TrackLayers,
 }
 
 impl LayerSelector {
@@ -106,6 +109,7 @@ impl LayerSelector {
             current_stalled: false,
             up_candidate: None,
             limited: false,
+            layers: TrackLayers::default(),
         }
     }
 
@@ -133,6 +137,7 @@ impl LayerSelector {
     /// Recomputes the target from the preference, the publisher's layers and the bandwidth.
     /// Returns whether the target changed (then a keyframe is wanted).
     pub fn update(&mut self, layers: &TrackLayers, now: Instant) -> bool {
+        self.layers = *layers;
         let before = self.target;
         self.current_stalled = self.current.is_some_and(|c| !layers.get(c).active);
         let Some(wish) = self.wish(layers) else {
@@ -237,7 +242,18 @@ impl LayerSelector {
         }
     }
 
-    /// When [`LayerSelector::update`] should be called again for a pending up-switch.
+    /// Re-runs [`LayerSelector::update`] with the layers it last saw, once a pending up-switch
+    /// is due. Cheap when nothing is due, so it can run per packet.
+    pub fn refresh(&mut self, now: Instant) -> bool {
+        if self.poll_timeout().is_none_or(|due| now < due) {
+            return false;
+        }
+        let layers = self.layers;
+        self.update(&layers, now)
+    }
+
+    /// When [`LayerSelector::update`] (or [`LayerSelector::refresh`]) should run again for a
+    /// pending up-switch.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.up_candidate
             .map(|(_, since)| since + self.config.up_hold)

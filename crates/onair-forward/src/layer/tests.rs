@@ -322,3 +322,23 @@ fn stalled_current_layer_lets_a_lower_keyframe_take_over() {
         ],
     );
 }
+
+#[test]
+fn refresh_applies_a_due_up_switch_with_the_last_layers() {
+    let t0 = Instant::now();
+    let mut s = LayerSelector::new(SelectorConfig::default());
+    s.set_bandwidth(Some(200_000));
+    s.update(&three(), t0);
+    s.set_bandwidth(Some(5_000_000));
+    s.update(&three(), t0);
+    assert_eq!(s.target(), Some(Q));
+    let hold = SelectorConfig::default().up_hold;
+    assert!(
+        !s.refresh(t0 + hold - Duration::from_millis(1)),
+        "not due yet"
+    );
+    assert_eq!(s.target(), Some(Q));
+    assert!(s.refresh(t0 + hold));
+    assert_eq!(s.target(), Some(F));
+    assert!(!s.refresh(t0 + hold * 2), "nothing pending");
+}
