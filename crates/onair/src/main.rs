@@ -9,13 +9,24 @@ mod logging;
 mod media;
 mod settings;
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
 use crate::cli::{Cli, Command, CreditsCommand, UserCommand};
 use crate::settings::Settings;
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.flags())?;
     logging::init(settings.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
