@@ -18,8 +18,12 @@ use crate::backend::{RoomBackend, RoomError};
 /// body limit. Lengths are in bytes, as LiveKit counts them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Room names in CreateRoom. LiveKit default 256.
+    /// Room names in CreateRoom (and, in the media server, in join tokens). LiveKit default 256.
     pub max_room_name_length: usize,
+    /// Participant identities. Not checked by RoomService (requests name existing identities,
+    /// so an over-long one is simply not found); kept here so the media server applies the same
+    /// value at join. LiveKit default 256.
+    pub max_participant_identity_length: usize,
     /// Participant display names in UpdateParticipant. LiveKit default 256.
     pub max_participant_name_length: usize,
     /// Room metadata (CreateRoom, UpdateRoomMetadata) and participant metadata
@@ -36,6 +40,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_room_name_length: 256,
+            max_participant_identity_length: 256,
             max_participant_name_length: 256,
             max_metadata_size: 512 * 1024,
             max_attributes_size: 64 * 1024,

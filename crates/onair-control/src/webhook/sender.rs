@@ -110,6 +110,7 @@ impl WebhookSender {
             urls.push(parsed);
         }
         let client = reqwest::Client::builder().user_agent(USER_AGENT).build()?;
+        describe_metrics();
         let keys = Arc::new((config.api_key, config.api_secret));
         let shutdown = CancellationToken::new();
         let stats = Arc::new(Counters::default());
@@ -162,16 +163,22 @@ impl WebhookSender {
         };
         for queue in &self.inner.queues {
             queue.pending.fetch_add(1, Ordering::AcqRel);
-            if queue.tx.try_send(encoded.clone()).is_err() {
-                queue.pending.fetch_sub(1, Ordering::AcqRel);
-                self.inner
-                    .stats
-                    .dropped_queue_full
-                    .fetch_add(1, Ordering::Relaxed);
-                metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
-                tracing::warn!(url = %queue.url, event = %encoded.name, id = %encoded.id,
-                    "webhook queue full, event dropped");
-            }
+            let reason = match queue.tx.try_send(encoded.clone()) {
+                Ok(()) => continue,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.inner
+                        .stats
+                        .dropped_queue_full
+                        .fetch_add(1, Ordering::Relaxed);
+                    "queue_full"
+                }
+                // The worker closed its queue: a shutdown began after the check above.
+                Err(mpsc::error::TrySendError::Closed(_)) => "shutdown",
+            };
+            queue.pending.fetch_sub(1, Ordering::AcqRel);
+            metrics::counter!(DROPPED, "reason" => reason).increment(1);
+            tracing::warn!(url = %queue.url, event = %encoded.name, id = %encoded.id, reason,
+                "webhook event dropped");
         }
         Ok(())
     }
@@ -322,6 +329,18 @@ impl Worker {
             Err(err) => Attempt::Retry(err.to_string()),
         }
     }
+}
+
+fn describe_metrics() {
+    metrics::describe_counter!(
+        DROPPED,
+        "Webhook deliveries abandoned, per URL, by reason (queue_full, failed, shutdown, unencodable)"
+    );
+    metrics::describe_counter!(DELIVERED, "Webhook deliveries accepted by a receiver (2xx)");
+    metrics::describe_counter!(
+        RETRIES,
+        "Webhook delivery attempts that failed and were retried"
+    );
 }
 
 /// go-retryablehttp's rule, which LiveKit's sender uses: 5xx except 501, 429, and 408.
