@@ -85,3 +85,54 @@ async fn a_corrupt_row_is_an_error_naming_its_column() {
     ));
     store.close().await;
 }
+
+/// Two stores on one file stand in for two processes (the server and an admin command): their
+/// writers contend for SQLite's lock through `BEGIN IMMEDIATE` and `busy_timeout`, and no caller
+/// sees a busy error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_never_surface_busy_errors() {
+    use onair_domain::{Credits, LedgerReason};
+    use onair_store::{Applied, NewCreditEntry, Page};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("onair.db");
+    let first = AnyStore::from(SqliteStore::open(&path).await.unwrap());
+    let second = AnyStore::from(SqliteStore::open(&path).await.unwrap());
+    let a = account(&first, "ada@example.com", 100).await;
+
+    let calls = (0..60).map(|i| {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tokio::spawn(async move {
+            let entry = NewCreditEntry {
+                account: a.id,
+                delta: Credits::new(-3),
+                reason: LedgerReason::AdminGrant,
+                stream: None,
+                idempotency_key: format!("charge-{i}"),
+                now: crate::support::t0(),
+            };
+            store.apply_credit(entry).await
+        })
+    });
+    let mut ok = 0;
+    for r in futures::future::join_all(calls).await {
+        match r.unwrap() {
+            Ok(Applied::New { .. }) => ok += 1,
+            Err(StoreError::InsufficientCredits { .. }) => {}
+            other => panic!("unexpected outcome across two stores: {other:?}"),
+        }
+    }
+    assert_eq!(ok, 33, "100 / 3 = 33 charges fit");
+    assert_eq!(second.account(a.id).await.unwrap().balance, Credits::new(1));
+    let page = Page {
+        page: 1,
+        limit: 100,
+    };
+    assert_eq!(first.credit_entries(a.id, page).await.unwrap().1, 34);
+    first.close().await;
+    second.close().await;
+}

@@ -11,6 +11,7 @@ contract_tests!(
     concurrent_charges_stop_at_zero,
     concurrent_repeats_of_one_key_apply_once,
     charge_live_minute_bills_each_minute_once,
+    metering_racing_the_end_never_bills_after_it,
     ledger_pages_newest_first,
 );
 
@@ -244,6 +245,59 @@ async fn charge_live_minute_bills_each_minute_once(s: AnyStore) {
         Err(StoreError::Database(_))
     ));
     assert_eq!(balance(&s, a.id).await, 1);
+}
+
+/// Minutes charged while `end_stream` races them: every charge either lands before the end or is
+/// refused with the stream ENDED, and the ledger, the balance and `billed_minutes` agree.
+async fn metering_racing_the_end_never_bills_after_it(s: AnyStore) {
+    let a = account(&s, "ada@example.com", 100).await;
+    let st = stream(&s, a.id, "Racing the end").await;
+    s.go_live(st.id, Credits::ZERO, at(0)).await.unwrap();
+    let mut calls: Vec<_> = (1..=30u32)
+        .map(|minute| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.charge_live_minute(st.id, minute, Credits::new(1), at(60 * i64::from(minute)))
+                    .await
+                    .map(|applied| (minute, applied))
+            })
+        })
+        .collect();
+    let ender = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.end_stream(st.id, onair_domain::EndReason::CreditsExhausted, at(900))
+                .await
+        })
+    };
+    calls.push(tokio::spawn(async move {
+        ender.await.unwrap().map(|_| (0, Applied::Duplicate))
+    }));
+    let mut billed = Vec::new();
+    for r in futures::future::join_all(calls).await {
+        match r.unwrap() {
+            Ok((0, _)) => {}
+            Ok((minute, Applied::New { .. })) => billed.push(minute),
+            Err(StoreError::StatusConflict {
+                actual: StreamStatus::Ended,
+            }) => {}
+            other => panic!("unexpected outcome: {other:?}"),
+        }
+    }
+    let after = s.stream(st.id).await.unwrap();
+    assert_eq!(after.status, StreamStatus::Ended);
+    assert_eq!(
+        after.billed_minutes,
+        billed.iter().copied().max().unwrap_or(0)
+    );
+    let n = i64::try_from(billed.len()).unwrap();
+    assert_eq!(balance(&s, a.id).await, 100 - n);
+    let (entries, _) = s.credit_entries(a.id, ALL).await.unwrap();
+    let minutes = entries
+        .iter()
+        .filter(|e| e.reason == LedgerReason::LiveMinute)
+        .count();
+    assert_eq!(minutes, billed.len());
 }
 
 async fn ledger_pages_newest_first(s: AnyStore) {
