@@ -1,237 +1,238 @@
-//! The per-subscription forwarding seam: which packets of a published track reach one
-//! subscriber, and with what sequence number and timestamp.
-//!
-//! Deliberately small: one [`Forwarder`] per (subscriber, track) decides per packet, knowing only
-//! the layer the packet belongs to, the layer it should be on, and whether the packet starts a
-//! keyframe. Layer switches happen only at a keyframe of the target layer, and the outgoing
-//! sequence numbers and timestamps stay continuous across switches. Richer primitives (VP8
-//! picture-id munging, temporal layers) replace this module without touching the rooms.
+//! The seam between str0m packets and `onair-forward`'s per-subscriber [`Forwarder`]: what the
+//! media engine keeps per published track (codec, which simulcast layers are sending, the
+//! keyframe-request throttle) and per subscription (the forwarder and the subscriber's wish).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// A simulcast layer: 0 = `q` (or the only layer), 1 = `h`, 2 = `f`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Layer(pub u8);
+use livekit_protocol as proto;
+use onair_forward::{
+    Codec, Dimensions, Forwarder, ForwarderConfig, KeyframeThrottle, Layer, LayerInfo, TrackLayers,
+    VideoQuality,
+};
+use rand::Rng;
 
-impl Layer {
-    /// LiveKit's rid names; an unknown rid counts as the highest layer (as the clients do).
-    pub fn from_rid(rid: Option<&str>) -> Layer {
-        match rid {
-            None | Some("q") => Layer(0),
-            Some("h") => Layer(1),
-            _ => Layer(2),
-        }
+/// A simulcast layer counts as sending while its last packet is this recent.
+pub const LAYER_FRESH: Duration = Duration::from_millis(1500);
+/// At most one keyframe request per layer of a track in this interval, however many
+/// subscribers ask.
+pub const KEYFRAME_INTERVAL: Duration = Duration::from_millis(500);
+
+/// LiveKit's rid names; none means the only layer, an unknown rid counts as the highest (as the
+/// clients do).
+pub fn layer_of(rid: Option<&str>) -> Layer {
+    match rid {
+        None => Layer::BASE,
+        Some(rid) => Layer::from_rid(rid).unwrap_or(Layer::HIGH),
     }
 }
 
-/// What to do with one packet for one subscriber.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Not for this subscriber (another layer).
-    Drop,
-    /// On the target layer but the subscriber waits for a keyframe there: ask the publisher.
-    NeedKeyframe,
-    /// Send it with these rewritten values.
-    Forward {
-        /// Extended outgoing sequence number.
-        seq: u64,
-        /// Outgoing RTP timestamp.
-        timestamp: u32,
-    },
+/// The forwarding codec for a negotiated str0m codec; `None` for codecs not forwarded.
+pub fn codec_of(codec: str0m::format::Codec) -> Option<Codec> {
+    use str0m::format::Codec as S;
+    match codec {
+        S::Opus => Some(Codec::Opus),
+        S::Vp8 => Some(Codec::Vp8),
+        S::H264 => Some(Codec::H264),
+        S::Vp9 => Some(Codec::Vp9),
+        S::Av1 => Some(Codec::Av1),
+        _ => None,
+    }
 }
 
-/// First outgoing sequence number. Below 65536 so the SRTP rollover counter starts at 0, which is
-/// what the receiver assumes (str0m's `RtpWrite::new` docs).
-const FIRST_SEQ: u64 = 1000;
-
-/// Rewrites one track's packets for one subscriber.
-#[derive(Debug, Clone)]
-pub struct Forwarder {
-    /// Audio needs no keyframe to start.
-    needs_keyframes: bool,
-    /// RTP clock rate, for the timestamp gap across a switch.
-    clock_rate: u32,
-    /// Layer currently forwarded; `None` until the first keyframe.
-    current: Option<Layer>,
-    /// Added to incoming extended sequence numbers of the current layer.
-    seq_offset: i64,
-    /// Added (wrapping) to incoming timestamps of the current layer.
-    ts_offset: u32,
-    /// Highest sequence number sent.
-    last_seq: u64,
-    /// Timestamp and arrival time of the last packet sent.
-    last_sent: Option<(u32, Instant)>,
+/// Per published track.
+#[derive(Debug)]
+pub struct TrackForwarding {
+    /// Which layers are sending and their announced sizes.
+    pub layers: TrackLayers,
+    last_seen: [Option<Instant>; onair_forward::MAX_LAYERS],
+    /// Keyframe requests toward the publisher, coalesced across subscribers.
+    pub throttle: KeyframeThrottle,
 }
 
-impl Forwarder {
-    /// A forwarder that has sent nothing yet.
-    pub fn new(needs_keyframes: bool, clock_rate: u32) -> Self {
-        Self {
-            needs_keyframes,
-            clock_rate,
-            current: None,
-            seq_offset: 0,
-            ts_offset: 0,
-            last_seq: FIRST_SEQ - 1,
-            last_sent: None,
-        }
-    }
-
-    /// The layer being forwarded, if any.
-    pub fn current(&self) -> Option<Layer> {
-        self.current
-    }
-
-    /// Decides for one packet of `layer` while the subscriber should receive `target`.
-    pub fn push(
-        &mut self,
-        layer: Layer,
-        target: Layer,
-        seq: u64,
-        timestamp: u32,
-        keyframe: bool,
-        arrival: Instant,
-    ) -> Verdict {
-        let switch = if self.current == Some(layer) {
-            false
-        } else if layer == target && (keyframe || !self.needs_keyframes) {
-            true
-        } else if layer == target {
-            return Verdict::NeedKeyframe;
-        } else {
-            return Verdict::Drop;
-        };
-        if switch {
-            self.current = Some(layer);
-            let out_seq = self.last_seq + 1;
-            self.seq_offset = out_seq as i64 - seq as i64;
-            self.ts_offset = match self.last_sent {
-                // Continue from the last timestamp sent, advanced by the time that passed.
-                Some((last_ts, at)) => {
-                    let gap = arrival.saturating_duration_since(at).as_micros() as u64
-                        * self.clock_rate as u64
-                        / 1_000_000;
-                    last_ts
-                        .wrapping_add(gap.max(1) as u32)
-                        .wrapping_sub(timestamp)
-                }
-                None => 0,
+impl TrackForwarding {
+    /// Nothing received yet; layer sizes from the AddTrackRequest's announced layers.
+    pub fn new(announced: &[proto::VideoLayer]) -> Self {
+        let mut layers = TrackLayers::default();
+        for l in announced {
+            let layer = match proto::VideoQuality::try_from(l.quality) {
+                Ok(proto::VideoQuality::Low) => Layer::LOW,
+                Ok(proto::VideoQuality::Medium) => Layer::MEDIUM,
+                _ => Layer::HIGH,
             };
+            layers.set(
+                layer,
+                LayerInfo {
+                    active: false,
+                    dimensions: Dimensions::new(l.width, l.height),
+                    bitrate_bps: 0,
+                },
+            );
         }
-        let out = seq as i64 + self.seq_offset;
-        // Far older than anything sent (a reordered packet from before a switch): drop.
-        if out <= 0 || (out as u64) + 1000 < self.last_seq {
-            return Verdict::Drop;
+        Self {
+            layers,
+            last_seen: [None; onair_forward::MAX_LAYERS],
+            throttle: KeyframeThrottle::new(KEYFRAME_INTERVAL),
         }
-        let out = out as u64;
-        let ts = timestamp.wrapping_add(self.ts_offset);
-        if out > self.last_seq {
-            self.last_seq = out;
-            self.last_sent = Some((ts, arrival));
+    }
+
+    /// A packet arrived on `layer`; returns whether the set of sending layers changed.
+    pub fn on_packet(&mut self, layer: Layer, now: Instant) -> bool {
+        self.last_seen[layer.index()] = Some(now);
+        let info = *self.layers.get(layer);
+        if info.active {
+            return false;
         }
-        Verdict::Forward {
-            seq: out,
-            timestamp: ts,
+        self.layers.set(
+            layer,
+            LayerInfo {
+                active: true,
+                ..info
+            },
+        );
+        true
+    }
+
+    /// Marks layers that stopped sending; returns whether anything changed.
+    pub fn expire(&mut self, now: Instant) -> bool {
+        let mut changed = false;
+        for layer in Layer::all() {
+            let info = *self.layers.get(layer);
+            let stale = self.last_seen[layer.index()]
+                .is_none_or(|t| now.saturating_duration_since(t) >= LAYER_FRESH);
+            if info.active && stale {
+                self.layers.set(
+                    layer,
+                    LayerInfo {
+                        active: false,
+                        ..info
+                    },
+                );
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+/// Per (subscriber, track).
+#[derive(Debug)]
+pub struct SubscriberForwarding {
+    /// Created at the first packet, once the track's codec is known.
+    pub forwarder: Option<Forwarder>,
+    /// The subscriber's wish from UpdateTrackSettings.
+    pub quality: VideoQuality,
+    /// Requested element size, if any (wins over `quality`).
+    pub dimensions: Option<Dimensions>,
+}
+
+impl Default for SubscriberForwarding {
+    fn default() -> Self {
+        Self {
+            forwarder: None,
+            quality: VideoQuality::High,
+            dimensions: None,
+        }
+    }
+}
+
+impl SubscriberForwarding {
+    /// The forwarder, created for `codec` on first use with the subscriber's wish applied.
+    pub fn forwarder(
+        &mut self,
+        codec: Codec,
+        layers: &TrackLayers,
+        now: Instant,
+    ) -> Option<&mut Forwarder> {
+        if self.forwarder.is_none() {
+            // Random start below 2^15: no SRTP rollover at the receiver, and not guessable.
+            let initial_seq = rand::rng().random_range(1..0x8000u16);
+            let mut f = Forwarder::new(ForwarderConfig::new(codec, initial_seq)).ok()?;
+            f.set_preference(self.quality, self.dimensions, layers, now);
+            self.forwarder = Some(f);
+        }
+        self.forwarder.as_mut()
+    }
+
+    /// Applies UpdateTrackSettings; returns whether the forwarder's target changed.
+    pub fn set_settings(
+        &mut self,
+        settings: &proto::UpdateTrackSettings,
+        layers: &TrackLayers,
+        now: Instant,
+    ) -> bool {
+        let quality = settings.quality;
+        self.quality = if settings.disabled {
+            VideoQuality::Off
+        } else {
+            VideoQuality::from_proto(quality).unwrap_or(VideoQuality::High)
+        };
+        // A width/height of 0 means "use quality".
+        self.dimensions = (settings.width > 0 && settings.height > 0)
+            .then(|| Dimensions::new(settings.width, settings.height));
+        match self.forwarder.as_mut() {
+            Some(f) => f.set_preference(self.quality, self.dimensions, layers, now),
+            None => false,
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
-    fn video_starts_at_a_keyframe_on_the_target_layer() {
+    fn layers_become_active_on_packets_and_expire_when_silent() {
         let t0 = Instant::now();
-        let mut f = Forwarder::new(true, 90_000);
+        let mut t = TrackForwarding::new(&[proto::VideoLayer {
+            quality: proto::VideoQuality::Low as i32,
+            width: 320,
+            height: 180,
+            ..Default::default()
+        }]);
         assert_eq!(
-            f.push(Layer(2), Layer(2), 70_000, 5000, false, t0),
-            Verdict::NeedKeyframe
+            t.layers.get(Layer::LOW).dimensions,
+            Dimensions::new(320, 180)
         );
-        assert_eq!(
-            f.push(Layer(0), Layer(2), 10, 5000, true, t0),
-            Verdict::Drop
-        );
-        assert_eq!(
-            f.push(Layer(2), Layer(2), 70_001, 8000, true, t0),
-            Verdict::Forward {
-                seq: FIRST_SEQ,
-                timestamp: 8000
-            }
-        );
-        assert_eq!(
-            f.push(Layer(2), Layer(2), 70_002, 8000, false, t0),
-            Verdict::Forward {
-                seq: FIRST_SEQ + 1,
-                timestamp: 8000
-            }
-        );
-        // A gap in the input stays a gap (the subscriber NACKs it).
-        assert_eq!(
-            f.push(Layer(2), Layer(2), 70_005, 11000, false, t0),
-            Verdict::Forward {
-                seq: FIRST_SEQ + 4,
-                timestamp: 11000
-            }
-        );
+        assert!(t.on_packet(Layer::LOW, t0));
+        assert!(!t.on_packet(Layer::LOW, t0 + Duration::from_millis(10)));
+        assert!(!t.expire(t0 + Duration::from_millis(100)));
+        assert!(t.expire(t0 + LAYER_FRESH + Duration::from_millis(10)));
+        assert!(!t.layers.get(Layer::LOW).active);
     }
 
     #[test]
-    fn switching_layers_keeps_sequence_and_timestamps_continuous() {
-        let t0 = Instant::now();
-        let mut f = Forwarder::new(true, 90_000);
-        f.push(Layer(0), Layer(0), 100, 1_000, true, t0);
-        f.push(
-            Layer(0),
-            Layer(0),
-            101,
-            4_000,
-            false,
-            t0 + Duration::from_millis(33),
-        );
-        // Target moves up: old layer continues until the new one has a keyframe.
-        assert!(matches!(
-            f.push(
-                Layer(0),
-                Layer(1),
-                102,
-                7_000,
-                false,
-                t0 + Duration::from_millis(33)
-            ),
-            Verdict::Forward { seq: 1002, .. }
-        ));
-        assert_eq!(
-            f.push(Layer(1), Layer(1), 9_000, 400_000, false, t0),
-            Verdict::NeedKeyframe
-        );
-        let at = t0 + Duration::from_millis(66);
-        let Verdict::Forward { seq, timestamp } =
-            f.push(Layer(1), Layer(1), 9_001, 400_000, true, at)
-        else {
-            panic!()
-        };
-        assert_eq!(seq, 1003);
-        assert_eq!(timestamp, 7_000 + 2_970);
-        assert_eq!(f.current(), Some(Layer(1)));
-        assert_eq!(
-            f.push(Layer(0), Layer(1), 103, 10_000, false, at),
-            Verdict::Drop
-        );
+    fn rids_and_codecs_map() {
+        assert_eq!(layer_of(None), Layer::BASE);
+        assert_eq!(layer_of(Some("h")), Layer::MEDIUM);
+        assert_eq!(layer_of(Some("x")), Layer::HIGH);
+        assert_eq!(codec_of(str0m::format::Codec::Vp8), Some(Codec::Vp8));
+        assert_eq!(codec_of(str0m::format::Codec::PCMU), None);
     }
 
     #[test]
-    fn audio_needs_no_keyframe_and_old_packets_are_dropped() {
+    fn settings_map_to_a_wish() {
         let t0 = Instant::now();
-        let mut f = Forwarder::new(false, 48_000);
-        assert!(matches!(
-            f.push(Layer(0), Layer(0), 5000, 0, false, t0),
-            Verdict::Forward { seq: FIRST_SEQ, .. }
-        ));
-        assert_eq!(f.push(Layer(0), Layer(0), 10, 0, false, t0), Verdict::Drop);
-        assert_eq!(Layer::from_rid(Some("f")), Layer(2));
-        assert_eq!(Layer::from_rid(None), Layer(0));
+        let layers = TrackLayers::default();
+        let mut s = SubscriberForwarding::default();
+        s.set_settings(
+            &proto::UpdateTrackSettings {
+                disabled: true,
+                ..Default::default()
+            },
+            &layers,
+            t0,
+        );
+        assert_eq!(s.quality, VideoQuality::Off);
+        s.set_settings(
+            &proto::UpdateTrackSettings {
+                width: 320,
+                height: 180,
+                ..Default::default()
+            },
+            &layers,
+            t0,
+        );
+        assert_eq!(s.dimensions, Some(Dimensions::new(320, 180)));
+        assert!(s.forwarder(Codec::Vp8, &layers, t0).is_some());
     }
 }

@@ -22,7 +22,6 @@ use str0m::ice::StunMessage;
 use str0m::net::{Protocol, Receive, TcpType, Transmit};
 use str0m::{Candidate, IceCreds, Input, Rtc, RtcConfig};
 
-pub use forward::{Forwarder, Layer, Verdict};
 use peer::{Pc, Peer};
 
 use crate::auth::JoinGrant;
@@ -33,10 +32,6 @@ use crate::room::{JoinError, JoinOptions, RoomCore, RoomEvent, RoomOutput, Track
 /// A participant whose peer connections have not been connected for this long is removed
 /// (it vanished, or never got media through).
 pub const MEDIA_TIMEOUT: Duration = Duration::from_secs(20);
-/// Minimum gap between keyframe requests sent to one publisher track.
-const KEYFRAME_THROTTLE: Duration = Duration::from_millis(500);
-/// A simulcast layer counts as present while it sent within this window.
-const LAYER_FRESH: Duration = Duration::from_millis(1500);
 
 /// Something the shell must do.
 #[derive(Debug)]
@@ -56,23 +51,19 @@ pub enum EngineOutput {
 struct TrackMedia {
     publisher: ParticipantSid,
     kind: TrackKind,
-    /// Last packet time per simulcast layer.
-    layers: [Option<Instant>; 3],
-    last_keyframe_request: Option<Instant>,
+    /// Sending layers and keyframe throttle.
+    forwarding: forward::TrackForwarding,
     subscribers: Vec<ParticipantSid>,
 }
 
 impl TrackMedia {
-    /// The highest layer currently sending.
-    fn target(&self, now: Instant) -> Layer {
-        (0..3u8)
-            .rev()
-            .find(|i| {
-                self.layers[*i as usize]
-                    .is_some_and(|t| now.saturating_duration_since(t) < LAYER_FRESH)
-            })
-            .map(Layer)
-            .unwrap_or(Layer(0))
+    fn new(publisher: ParticipantSid, kind: TrackKind, announced: &[proto::VideoLayer]) -> Self {
+        Self {
+            publisher,
+            kind,
+            forwarding: forward::TrackForwarding::new(announced),
+            subscribers: Vec::new(),
+        }
     }
 }
 
@@ -255,6 +246,7 @@ impl Engine {
                     .collect();
                 self.core.update_subscription(sid, &tracks, s.subscribe);
             }
+            Req::TrackSetting(settings) => self.track_settings(now, sid, &settings),
             Req::Leave(_) => self
                 .core
                 .leave(now, sid, proto::DisconnectReason::ClientInitiated),
@@ -271,8 +263,7 @@ impl Engine {
             Req::Ping(ts) => self
                 .outputs
                 .push_back(EngineOutput::Signal(sid.clone(), Box::new(Msg::Pong(ts)))),
-            // Accepted and not acted on yet: track settings (single layer per track),
-            // metadata updates, sync state (no resume), simulate, data tracks.
+            // Accepted and not acted on yet: metadata updates, sync state (no resume), simulate, data tracks.
             other => {
                 tracing::debug!(participant = %sid, request = ?std::mem::discriminant(&other), "signal request ignored")
             }
@@ -435,6 +426,7 @@ impl Engine {
             }
             self.drain_peer(now, &sid, pc);
         }
+        self.tick_tracks(now);
         let mut dead = Vec::new();
         for peer in self.peers.values_mut() {
             if peer.publisher.is_connected() || peer.subscriber.is_connected() {
@@ -451,13 +443,86 @@ impl Engine {
         self.pump(now);
     }
 
+    /// Layers that went silent are dropped from selection; parked keyframe requests go out.
+    fn tick_tracks(&mut self, now: Instant) {
+        let mut plis = Vec::new();
+        let mut changed = Vec::new();
+        for (sid, media) in &mut self.tracks {
+            if media.forwarding.expire(now) {
+                changed.push((
+                    sid.clone(),
+                    media.forwarding.layers,
+                    media.subscribers.clone(),
+                ));
+            }
+            while let Some(layer) = media.forwarding.throttle.poll(now) {
+                plis.push((media.publisher.clone(), sid.clone(), layer));
+            }
+        }
+        for (track, layers, subscribers) in changed {
+            for s in subscribers {
+                let fwd = self
+                    .peers
+                    .get_mut(&s)
+                    .and_then(|p| p.subscriptions.get_mut(&track))
+                    .and_then(|sub| sub.forwarding.forwarder.as_mut());
+                if let Some(f) = fwd {
+                    f.update_layers(&layers, now);
+                }
+            }
+        }
+        for (publisher, track, layer) in plis {
+            self.send_pli(now, &publisher, &track, layer);
+        }
+    }
+
+    /// UpdateTrackSettings: the subscriber's wished quality/size (or disabling) per track.
+    fn track_settings(
+        &mut self,
+        now: Instant,
+        sid: &ParticipantSid,
+        settings: &proto::UpdateTrackSettings,
+    ) {
+        for track in settings
+            .track_sids
+            .iter()
+            .filter_map(|t| t.parse::<TrackSid>().ok())
+        {
+            let Some(media) = self.tracks.get(&track) else {
+                continue;
+            };
+            let layers = media.forwarding.layers;
+            let Some(sub) = self
+                .peers
+                .get_mut(sid)
+                .and_then(|p| p.subscriptions.get_mut(&track))
+            else {
+                continue;
+            };
+            sub.forwarding.set_settings(settings, &layers, now);
+            let wanted = sub
+                .forwarding
+                .forwarder
+                .as_mut()
+                .and_then(|f| f.keyframe_request(now));
+            if let Some(layer) = wanted {
+                self.request_keyframe(now, &track, layer);
+            }
+        }
+    }
+
     /// When [`Engine::handle_timeout`] should next run.
     pub fn poll_timeout(&self, now: Instant) -> Instant {
         let liveness = now + Duration::from_secs(1);
+        let parked_keyframes = self
+            .tracks
+            .values()
+            .filter_map(|t| t.forwarding.throttle.poll_timeout());
         self.peers
             .values()
             .flat_map(|p| p.deadline)
             .chain(self.core.poll_timeout())
+            .chain(parked_keyframes)
             .fold(liveness, Instant::min)
     }
 
@@ -490,25 +555,11 @@ impl Engine {
                     kind,
                     ..
                 } => {
-                    let media = self
-                        .tracks
-                        .entry(track.clone())
-                        .or_insert_with(|| TrackMedia {
-                            publisher: publisher.clone(),
-                            kind,
-                            layers: [None; 3],
-                            last_keyframe_request: None,
-                            subscribers: Vec::new(),
-                        });
+                    let media = self.track_media(&publisher, &track, kind);
                     if !media.subscribers.contains(&subscriber) {
                         media.subscribers.push(subscriber.clone());
                     }
                     if let Some(peer) = self.peers.get_mut(&subscriber) {
-                        let clock = if kind == TrackKind::Video {
-                            90_000
-                        } else {
-                            48_000
-                        };
                         peer.subscriptions.insert(
                             track.clone(),
                             peer::Subscription {
@@ -516,7 +567,7 @@ impl Engine {
                                 kind,
                                 mid: None,
                                 live: false,
-                                forwarder: Forwarder::new(kind == TrackKind::Video, clock),
+                                forwarding: forward::SubscriberForwarding::default(),
                                 pt_map: Vec::new(),
                             },
                         );
@@ -567,6 +618,24 @@ impl Engine {
         for sid in renegotiate {
             self.negotiate_subscriber(now, &sid);
         }
+    }
+
+    /// The media state of a track, created with the layer sizes its publisher announced.
+    fn track_media(
+        &mut self,
+        publisher: &ParticipantSid,
+        track: &TrackSid,
+        kind: TrackKind,
+    ) -> &mut TrackMedia {
+        let announced = self
+            .core
+            .participant(publisher)
+            .and_then(|p| p.track(track))
+            .map(|t| t.layers.clone())
+            .unwrap_or_default();
+        self.tracks
+            .entry(track.clone())
+            .or_insert_with(|| TrackMedia::new(publisher.clone(), kind, &announced))
     }
 
     fn drop_peer(&mut self, now: Instant, sid: &ParticipantSid) {

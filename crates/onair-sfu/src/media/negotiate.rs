@@ -82,15 +82,7 @@ impl Engine {
                     && let Some(peer) = self.peers.get_mut(sid)
                 {
                     peer.pub_mids.insert(mid, track.clone());
-                    self.tracks
-                        .entry(track)
-                        .or_insert_with(|| super::TrackMedia {
-                            publisher: sid.clone(),
-                            kind,
-                            layers: [None; 3],
-                            last_keyframe_request: None,
-                            subscribers: Vec::new(),
-                        });
+                    self.track_media(sid, &track, kind);
                 }
             } else if bound.is_some() {
                 peer.pub_mids.remove(&mid);

@@ -13,7 +13,9 @@ use str0m::net::Protocol;
 use str0m::rtp::Ssrc;
 use str0m::{Input, Output, Rtc};
 
-use super::forward::{Forwarder, Layer};
+use onair_forward::Layer;
+
+use super::forward::SubscriberForwarding;
 use crate::ids::{Identity, ParticipantSid, RoomName, TrackSid};
 use crate::room::TrackKind;
 
@@ -43,8 +45,8 @@ pub struct Subscription {
     pub mid: Option<Mid>,
     /// True once the client's answer accepted the m-line.
     pub live: bool,
-    /// Per-packet decisions.
-    pub forwarder: Forwarder,
+    /// Per-packet decisions (created at the first packet).
+    pub forwarding: SubscriberForwarding,
     /// Publisher payload type to subscriber payload type, learnt per codec.
     pub pt_map: Vec<(Pt, Pt)>,
 }

@@ -6,14 +6,16 @@ use std::time::Instant;
 use livekit_protocol as proto;
 use prost::Message as _;
 use str0m::Event;
-use str0m::format::Codec;
 use str0m::media::{KeyframeRequestKind, Mid};
 use str0m::rtp::RtpWrite;
 use str0m::rtp::{ExtensionValues, RtpPacket, SeqNo};
 
-use super::forward::{Layer, Verdict};
+use onair_forward::{Codec, Decision, IncomingPacket, Layer, PacketInfo};
+use str0m::rtp::Vp8Descriptor;
+
+use super::forward;
 use super::peer::{self, LOSSY, Pc, RELIABLE};
-use super::{Engine, EngineOutput, KEYFRAME_THROTTLE};
+use super::{Engine, EngineOutput};
 use crate::ids::{ParticipantSid, TrackSid};
 use crate::room::TrackKind;
 
@@ -85,27 +87,35 @@ impl Engine {
         let layer = peer
             .subscriptions
             .get(&track)
-            .and_then(|s| s.forwarder.current());
-        self.request_keyframe(now, &track, layer);
+            .and_then(|s| s.forwarding.forwarder.as_ref())
+            .and_then(|f| f.current_layer());
+        if let Some(layer) = layer {
+            self.request_keyframe(now, &track, layer);
+        }
     }
 
-    /// Asks the publisher of `track` for a keyframe on `layer` (default: the target), at most
-    /// once per [`KEYFRAME_THROTTLE`].
-    fn request_keyframe(&mut self, now: Instant, track: &TrackSid, layer: Option<Layer>) {
+    /// Asks the publisher of `track` for a keyframe on `layer`, through the track's throttle
+    /// (a throttled request is parked and sent from [`Engine::handle_timeout`]).
+    pub(super) fn request_keyframe(&mut self, now: Instant, track: &TrackSid, layer: Layer) {
         let Some(media) = self.tracks.get_mut(track) else {
             return;
         };
-        if media.kind != TrackKind::Video
-            || media
-                .last_keyframe_request
-                .is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_THROTTLE)
-        {
+        if media.kind != TrackKind::Video || !media.forwarding.throttle.request(layer, now) {
             return;
         }
-        media.last_keyframe_request = Some(now);
-        let layer = layer.unwrap_or_else(|| media.target(now));
         let publisher = media.publisher.clone();
-        let Some(peer) = self.peers.get_mut(&publisher) else {
+        self.send_pli(now, &publisher, track, layer);
+    }
+
+    /// Sends a PLI for one layer of a track to its publisher.
+    pub(super) fn send_pli(
+        &mut self,
+        now: Instant,
+        publisher: &ParticipantSid,
+        track: &TrackSid,
+        layer: Layer,
+    ) {
+        let Some(peer) = self.peers.get_mut(publisher) else {
             return;
         };
         let Some(mid) = peer
@@ -117,20 +127,20 @@ impl Engine {
             return;
         };
         // The stream for that layer: the SSRC seen with it (simulcast), or the m-line's only one.
-        let rid = peer
+        let ssrc = peer
             .ssrc_layers
             .iter()
             .find(|(_, (m, l))| *m == mid && *l == layer)
             .map(|(ssrc, _)| *ssrc);
         let mut api = peer.publisher.direct_api();
-        let stream = match rid {
+        let stream = match ssrc {
             Some(ssrc) => api.stream_rx(&ssrc),
             None => api.stream_rx_by_mid(mid, None),
         };
         if let Some(stream) = stream {
             stream.request_keyframe(KeyframeRequestKind::Pli);
         }
-        self.drain_peer(now, &publisher, Pc::Publisher);
+        self.drain_peer(now, publisher, Pc::Publisher);
     }
 
     fn forward_rtp(&mut self, now: Instant, sid: &ParticipantSid, pkt: RtpPacket) {
@@ -145,7 +155,7 @@ impl Engine {
                 let Some(stream) = api.stream_rx(&ssrc) else {
                     return;
                 };
-                let v = (stream.mid(), Layer::from_rid(stream.rid().as_deref()));
+                let v = (stream.mid(), forward::layer_of(stream.rid().as_deref()));
                 peer.ssrc_layers.insert(ssrc, v);
                 v
             }
@@ -157,18 +167,33 @@ impl Engine {
         let Some(params) = peer::params_for(&peer.publisher, pkt.header.payload_type) else {
             return;
         };
-        let keyframe = match params.spec().codec {
-            Codec::Vp8 => str0m::format::detect_vp8_keyframe(&pkt.payload),
-            Codec::H264 => str0m::format::detect_h264_keyframe(&pkt.payload),
-            _ => false,
+        let Some(codec) = forward::codec_of(params.spec().codec) else {
+            return;
         };
+        let info = PacketInfo::parse(codec, &pkt.payload);
+        // str0m applies VP8 descriptor rewrites while serialising; it needs its own parse.
+        let vp8 = (codec == Codec::Vp8)
+            .then(|| Vp8Descriptor::parse(&pkt.payload).ok())
+            .flatten();
         let Some(media) = self.tracks.get_mut(&track) else {
             return;
         };
-        media.layers[layer.0.min(2) as usize] = Some(now);
-        let target = media.target(now);
+        let layers_changed = media.forwarding.on_packet(layer, now);
+        if info.keyframe {
+            media.forwarding.throttle.on_keyframe(layer);
+        }
+        let layers = media.forwarding.layers;
         let subscribers = media.subscribers.clone();
-        let mut need_keyframe = false;
+        let incoming = IncomingPacket {
+            layer,
+            seq: *pkt.seq_no,
+            timestamp: pkt.header.timestamp,
+            marker: pkt.header.marker,
+            arrival: now,
+            payload: &pkt.payload,
+            info,
+        };
+        let mut keyframes = Vec::new();
         for sub_sid in subscribers {
             let Some(sub_peer) = self.peers.get_mut(&sub_sid) else {
                 continue;
@@ -182,21 +207,18 @@ impl Engine {
             let (Some(sub_mid), true) = (sub.mid, sub.live) else {
                 continue;
             };
-            let verdict = sub.forwarder.push(
-                layer,
-                target,
-                *pkt.seq_no,
-                pkt.header.timestamp,
-                keyframe,
-                now,
-            );
-            let (seq, timestamp) = match verdict {
-                Verdict::Forward { seq, timestamp } => (seq, timestamp),
-                Verdict::NeedKeyframe => {
-                    need_keyframe = true;
-                    continue;
-                }
-                Verdict::Drop => continue,
+            let Some(fwd) = sub.forwarding.forwarder(codec, &layers, now) else {
+                continue;
+            };
+            if layers_changed {
+                fwd.update_layers(&layers, now);
+            }
+            let decision = fwd.forward(&incoming);
+            if let Some(wanted) = fwd.keyframe_request(now) {
+                keyframes.push(wanted);
+            }
+            let Decision::Forward(out) = decision else {
+                continue;
             };
             let pub_pt = pkt.header.payload_type;
             let pt = match sub.pt_map.iter().find(|(p, _)| *p == pub_pt) {
@@ -221,11 +243,32 @@ impl Engine {
                 video_orientation: pkt.header.ext_vals.video_orientation,
                 ..Default::default()
             };
-            let nackable = sub.kind == TrackKind::Video;
-            let write = RtpWrite::new(pt, SeqNo::from(seq), timestamp, now, pkt.payload.clone())
-                .marker(pkt.header.marker)
-                .ext_vals(ext)
-                .nackable(nackable);
+            let mut write = RtpWrite::new(
+                pt,
+                SeqNo::from(out.seq),
+                out.timestamp,
+                now,
+                pkt.payload.clone(),
+            )
+            .marker(out.marker)
+            .ext_vals(ext)
+            .nackable(sub.kind == TrackKind::Video);
+            if let (Some(patch), Some(desc)) = (out.vp8, vp8.as_ref()) {
+                let mut builder = desc.patch();
+                if let Some(p) = patch.picture_id {
+                    builder = builder.picture_id(p);
+                }
+                if let Some(t) = patch.tl0_pic_idx {
+                    builder = builder.tl0_pic_idx(t);
+                }
+                if let Some(k) = patch.key_idx {
+                    builder = builder.key_idx(k);
+                }
+                match builder.build() {
+                    Ok(p) => write = write.vp8_patch(p),
+                    Err(_) => continue,
+                }
+            }
             let mut api = sub_peer.subscriber.direct_api();
             let Some(tx) = api.stream_tx_by_mid(sub_mid, None) else {
                 continue;
@@ -252,8 +295,10 @@ impl Engine {
                 self.handle_event(now, &sub_sid, Pc::Subscriber, e);
             }
         }
-        if need_keyframe {
-            self.request_keyframe(now, &track, Some(target));
+        keyframes.sort_by_key(|l| l.index());
+        keyframes.dedup();
+        for layer in keyframes {
+            self.request_keyframe(now, &track, layer);
         }
     }
 
