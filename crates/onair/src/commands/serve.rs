@@ -13,9 +13,9 @@ use url::Url;
 
 use crate::livekit::{self, Credentials};
 use crate::media;
-use crate::settings::Settings;
+use crate::settings::{Secret, Settings};
 
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let creds = livekit::credentials(&settings, true)?
         .context("no LiveKit credentials could be resolved")?;
     let database_url = settings.database_url();
@@ -26,6 +26,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let local = listener.local_addr()?;
+    // From here on the settings name what is real: the bound address (port 0 resolved) and the
+    // LiveKit key pair in use (possibly generated), which the media server needs too.
+    settings.bind = local;
+    settings.livekit.api_key = Some(creds.api_key.clone());
+    settings.livekit.api_secret = Some(Secret(creds.api_secret.expose().to_owned()));
     let config = web_config(&settings, &creds, local)?;
     let state = AppState::new(store.clone(), config);
     let router = media::mount_media_server(onair_web::router(state.clone()), &settings);
