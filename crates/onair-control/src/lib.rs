@@ -37,15 +37,23 @@
 //! # Webhook delivery guarantees
 //!
 //! [`webhook::WebhookSender::send`] never blocks: it encodes the event once and offers it to
-//! one bounded queue per URL. Per URL, events are delivered **in order, at most once
-//! successfully**, each retried with exponential backoff within [`webhook::RetryPolicy`]
-//! (bounded attempts and bounded total time), then given up. A full queue drops the newest
-//! event for that URL. Every event not delivered is counted in the `metrics` counter
-//! `onair_webhooks_dropped_total{reason}` (`queue_full`, `failed`, `shutdown`, `unencodable`);
-//! deliveries in `onair_webhooks_delivered_total`. A dead URL never delays other URLs.
-//! [`webhook::WebhookSender::shutdown`] flushes the queues until a deadline. Delivery is not
-//! durable: events queued when the process dies are lost, which is why the platform
-//! reconciles its state with ListRooms / ListParticipants.
+//! one bounded queue per URL.
+//!
+//! - **Order**: per URL, event N+1 is not sent before event N was accepted (2xx) or given up.
+//! - **Retries**: a failed attempt (transport error, timeout, 5xx except 501, 408, 429) is
+//!   retried with exponential backoff within [`webhook::RetryPolicy`] — bounded attempts and
+//!   bounded total time per event — then the event is given up; other 4xx are not retried.
+//! - **At least once, not exactly once**: an attempt that times out after the receiver acted
+//!   on it is sent again, so receivers de-duplicate by the event `id` (`EV_…`).
+//! - **Isolation**: a dead URL delays only its own queue, by at most `max_elapsed` per event.
+//! - **Overload**: a full queue drops the newest event for that URL (what is queued stays, so
+//!   order holds).
+//! - **Accounting**: every event not delivered is counted in the `metrics` counter
+//!   `onair_webhooks_dropped_total{reason}` (`queue_full`, `failed`, `shutdown`,
+//!   `unencodable`); deliveries in `onair_webhooks_delivered_total`.
+//! - **Shutdown**: [`webhook::WebhookSender::shutdown`] refuses new events and flushes the
+//!   queues until a deadline. Delivery is not durable: events queued when the process dies are
+//!   lost, which is why the platform reconciles its state with ListRooms / ListParticipants.
 //!
 //! # How the media server plugs in
 //!

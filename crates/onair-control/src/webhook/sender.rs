@@ -349,3 +349,27 @@ fn retryable(status: StatusCode) -> bool {
         || status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_follow_go_retryablehttp() {
+        for (status, want) in [
+            (500, true),
+            (502, true),
+            (503, true),
+            (501, false),
+            (429, true),
+            (408, true),
+            (400, false),
+            (401, false),
+            (404, false),
+            (413, false),
+        ] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(retryable(status), want, "{status}");
+        }
+    }
+}
