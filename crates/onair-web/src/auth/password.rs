@@ -17,8 +17,9 @@ impl Passwords {
     pub(crate) fn new() -> Self {
         let mut random = [0u8; 32];
         rand::rng().fill_bytes(&mut random);
-        // A hash we never have to match: an unparseable one would make the unknown-email path
-        // cheaper than the real one, so fall back to a fixed valid PHC string.
+        // Hashing with default parameters and a fresh salt does not fail in practice; should it,
+        // fall back to a fixed, well-formed PHC string with the same parameters, so verifying
+        // against it still does the full argon2 work (an unparseable one would be a fast path).
         let dummy_hash = hash_blocking(&base64_of(&random)).unwrap_or_else(|_| {
             "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
              Zz1F1p0C7kN3f8rP0M4w5nq5Gdc8u6b2pB2p0Q5yJ9c"

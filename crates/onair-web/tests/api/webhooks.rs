@@ -222,3 +222,23 @@ async fn metering_charges_each_minute_and_ends_when_credits_run_out() {
         .count();
     assert_eq!(minutes, 3);
 }
+
+#[tokio::test]
+async fn webhook_bodies_may_exceed_the_json_limit_but_not_a_megabyte() {
+    let app = TestApp::spawn().await;
+    let creator = app.signup().await;
+    let id = app.create_stream(&creator, "Big").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let room = format!("stream-{id}");
+    let mut event = track_published(&room, &creator.id);
+    event.room.as_mut().unwrap().metadata = "m".repeat(200 * 1024);
+    assert_eq!(app.send_webhook(&event).await.status(), StatusCode::OK);
+    assert_eq!(app.get_stream(&id).await["status"], "LIVE");
+    let mut huge = room_event("room_finished", &room);
+    huge.room.as_mut().unwrap().metadata = "m".repeat(1024 * 1024);
+    let res = app.send_webhook(&huge).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(app.get_stream(&id).await["status"], "LIVE");
+}
