@@ -1,17 +1,10 @@
-// !!! NOT IN THE RUN LIST (e2e/run runs tests/*.test.mjs only) !!!
-// Waits for the media server to act on UpdateTrackSettings (SignalRequest.track_setting):
-// it currently logs "signal request ignored … Discriminant(6)" and keeps forwarding the layer it
-// chose first, so the decoded width never drops. Move this file to tests/ once layer selection
-// follows the subscriber's requested quality. Run it alone with
-// `node --test e2e/tests/pending/layers.test.mjs` after `e2e/run` has bundled and built.
-//
 // The viewer asks for the LOW simulcast layer and then HIGH again
 // (RemoteTrackPublication.setVideoQuality); the decoded width must follow.
 
 import assert from 'node:assert/strict';
-import { firstDecodedFrame, publishCameraAndMic, watch } from '../../lib/media.mjs';
-import { setupSuite } from '../../lib/suite.mjs';
-import { until } from '../../lib/wait.mjs';
+import { firstDecodedFrame, publishCameraAndMic, watch } from '../lib/media.mjs';
+import { setupSuite } from '../lib/suite.mjs';
+import { until } from '../lib/wait.mjs';
 
 const suite = setupSuite();
 
