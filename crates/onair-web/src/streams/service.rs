@@ -140,6 +140,15 @@ pub async fn go_live<S: Store>(state: &AppState<S>, id: StreamId) -> Result<Stre
     state
         .rooms
         .ensure_room(stream.room_name.as_str().to_owned());
+    // Viewers who joined while it was SCHEDULED count from now on.
+    let viewers = state.presence.viewers(stream.room_name.as_str());
+    if viewers > 0 {
+        state
+            .store
+            .set_participant_count(id, viewers, Utc::now())
+            .await?;
+        return state.store.stream(id).await;
+    }
     Ok(stream)
 }
 

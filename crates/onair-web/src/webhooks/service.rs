@@ -151,16 +151,7 @@ async fn creator_published<S: Store>(
         return Ok(Outcome::Ignored);
     }
     match service::go_live(state, stream.id).await {
-        Ok(live) => {
-            let viewers = state.presence.viewers(live.room_name.as_str());
-            if viewers > 0 {
-                state
-                    .store
-                    .set_participant_count(live.id, viewers, Utc::now())
-                    .await?;
-            }
-            Ok(Outcome::Applied)
-        }
+        Ok(_) => Ok(Outcome::Applied),
         Err(StoreError::StatusConflict { .. }) => Ok(Outcome::Ignored),
         Err(StoreError::InsufficientCredits { balance, needed }) => {
             // The stream stays SCHEDULED; the creator is taken out of the room so that they do

@@ -242,3 +242,35 @@ async fn webhook_bodies_may_exceed_the_json_limit_but_not_a_megabyte() {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.get_stream(&id).await["status"], "LIVE");
 }
+
+#[tokio::test]
+async fn viewers_waiting_before_go_live_are_counted_once_live() {
+    let app = TestApp::spawn().await;
+    let creator = app.signup().await;
+    let id = app.create_stream(&creator, "Soon").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let room = format!("stream-{id}");
+    for (identity, sid) in [("early-1", "PA_e1"), ("early-2", "PA_e2")] {
+        app.send_webhook(&participant_event(
+            "participant_joined",
+            &room,
+            identity,
+            sid,
+        ))
+        .await;
+    }
+    assert_eq!(
+        app.get_stream(&id).await["participantCount"],
+        0,
+        "not live yet"
+    );
+    let res = app
+        .patch(&creator.client, &id, serde_json::json!({"status": "LIVE"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let live: Value = res.json().await.unwrap();
+    assert_eq!(live["participantCount"], 2);
+    assert_eq!(live["peakViewers"], 2);
+}
