@@ -23,6 +23,7 @@ pub mod credits;
 pub mod error;
 pub mod extract;
 pub mod ops;
+pub mod pages;
 pub(crate) mod rooms;
 pub mod state;
 pub mod streams;
@@ -60,6 +61,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(tokens::router())
         .merge(webhooks::router())
         .merge(ops::router())
+        .merge(pages::router())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::JSON_BODY_LIMIT))

@@ -1,0 +1,110 @@
+//! Server-rendered pages: discovery, sign-in, the studio and the stream page.
+//!
+//! Every page works without JavaScript. A request flows like an API request — the [`Ctx`]
+//! extractor finds the signed-in account (the same session lookup as `MaybeUser`), the handler
+//! validates the form, calls the same service functions as the JSON API, and renders an askama
+//! template (checked at compile time) inside the shared layout. Failures become HTML error pages
+//! ([`error`]), never JSON. Form posts carry a CSRF token ([`csrf`]) on top of the API's Origin
+//! check and the cookie's `SameSite=Lax`.
+
+mod account;
+pub mod assets;
+mod card;
+mod csrf;
+mod ctx;
+mod discover;
+mod error;
+mod studio;
+mod watch;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use onair_store::Store;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub(crate) use ctx::{Chrome, Ctx, Nav};
+pub(crate) use error::{Failure, PageResult, WithChrome};
+
+/// The page routes, to be merged into the platform's router.
+pub fn router<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/", get(discover::home::<S>))
+        .route("/streams", get(discover::listing::<S>))
+        .route(
+            "/login",
+            get(account::login_page::<S>).post(account::login::<S>),
+        )
+        .route(
+            "/signup",
+            get(account::signup_page::<S>).post(account::signup::<S>),
+        )
+        .route(
+            "/logout",
+            get(account::logout_page).post(account::logout::<S>),
+        )
+        .route("/studio", get(studio::page::<S>))
+        .route("/studio/streams", post(studio::create::<S>))
+        .route("/studio/streams/{id}/end", post(studio::end::<S>))
+        .route("/studio/streams/{id}/delete", post(studio::delete::<S>))
+        .route("/watch/{id}", get(watch::page::<S>))
+        .route("/watch/{id}/remind.ics", get(watch::calendar::<S>))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+/// Content-Security-Policy for every page: no inline script or style, no third-party origins
+/// except avatar images and the media server's WebSocket/HTTPS endpoints (for the player).
+const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; \
+                   script-src 'self'; connect-src 'self' ws: wss: https:; media-src 'self' blob:; \
+                   base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Renders a template into an HTML response with the page security headers. Pages are
+/// personal (header, CSRF tokens), so they are never stored by shared caches.
+pub(crate) fn html(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => {
+            let mut response = (status, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            );
+            headers.insert(
+                HeaderName::from_static("x-frame-options"),
+                HeaderValue::from_static("DENY"),
+            );
+            response
+        }
+        Err(e) => {
+            // Templates are type-checked; a failure here is a formatting error in a value.
+            AppError::internal(e).into_response()
+        }
+    }
+}
+
+/// `303 See Other`: the answer to every successful form post (post/redirect/get).
+pub(crate) fn see_other(location: &str) -> Response {
+    let location =
+        HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
