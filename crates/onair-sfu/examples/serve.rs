@@ -30,7 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.udp_port = env_or("ONAIR_RTC_UDP_PORT", 7882);
     config.tcp_port = Some(env_or("ONAIR_RTC_TCP_PORT", 7881));
     config.advertise_ip = env_or("ONAIR_RTC_ADVERTISE_IP", IpAddr::from([127, 0, 0, 1]));
-    let server = MediaServer::start(config).await?;
+    let server = MediaServer::start(config)?;
     let listener = tokio::net::TcpListener::bind(bind).await?;
     println!(
         "listening on ws://{} (udp {})",

@@ -36,9 +36,7 @@ struct TestServer {
 }
 
 async fn spawn() -> TestServer {
-    let server = MediaServer::start(SfuConfig::loopback(KEY, SECRET))
-        .await
-        .unwrap();
+    let server = MediaServer::start(SfuConfig::loopback(KEY, SECRET)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http = listener.local_addr().unwrap();
     let router = server.router();

@@ -101,37 +101,25 @@ fn unix_ms() -> i64 {
 }
 
 impl MediaServer {
-    /// Binds the UDP (and ICE-TCP) sockets and starts the run loop.
-    pub async fn start(config: SfuConfig) -> Result<MediaServer, SfuError> {
+    /// Binds the UDP (and ICE-TCP) sockets and starts the run loop. Must be called from within
+    /// a tokio runtime (the loop and the ICE-TCP acceptor are spawned on it).
+    pub fn start(config: SfuConfig) -> Result<MediaServer, SfuError> {
         let udp_bind = SocketAddr::new(config.bind_ip, config.udp_port);
-        let udp = UdpSocket::bind(udp_bind)
-            .await
-            .map_err(|source| SfuError::Bind {
-                what: "UDP",
-                addr: udp_bind,
-                source,
-            })?;
-        let udp_addr = udp.local_addr().map_err(|source| SfuError::Bind {
-            what: "UDP",
-            addr: udp_bind,
-            source,
-        })?;
+        let bind_err = |what, addr| move |source| SfuError::Bind { what, addr, source };
+        let udp = std::net::UdpSocket::bind(udp_bind)
+            .and_then(|s| s.set_nonblocking(true).map(|()| s))
+            .and_then(UdpSocket::from_std)
+            .map_err(bind_err("UDP", udp_bind))?;
+        let udp_addr = udp.local_addr().map_err(bind_err("UDP", udp_bind))?;
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (tcp_addr, tcp_accept) = match config.tcp_port {
             Some(port) => {
                 let bind = SocketAddr::new(config.bind_ip, port);
-                let listener = TcpListener::bind(bind)
-                    .await
-                    .map_err(|source| SfuError::Bind {
-                        what: "TCP",
-                        addr: bind,
-                        source,
-                    })?;
-                let addr = listener.local_addr().map_err(|source| SfuError::Bind {
-                    what: "TCP",
-                    addr: bind,
-                    source,
-                })?;
+                let listener = std::net::TcpListener::bind(bind)
+                    .and_then(|s| s.set_nonblocking(true).map(|()| s))
+                    .and_then(TcpListener::from_std)
+                    .map_err(bind_err("TCP", bind))?;
+                let addr = listener.local_addr().map_err(bind_err("TCP", bind))?;
                 (
                     Some(addr),
                     Some(tokio::spawn(tcp::accept_loop(listener, commands.clone()))),

@@ -33,7 +33,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     settings.livekit.api_secret = Some(Secret(creds.api_secret.expose().to_owned()));
     let config = web_config(&settings, &creds, local)?;
     let state = AppState::new(store.clone(), config);
-    let router = media::mount_media_server(onair_web::router(state.clone()), &settings);
+    let router = media::mount_media_server(onair_web::router(state.clone()), &settings)?;
 
     let cancel = CancellationToken::new();
     let tasks = onair_web::tasks::spawn(state, cancel.clone());
