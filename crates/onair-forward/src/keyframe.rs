@@ -151,3 +151,60 @@ mod tests {
         assert!(k.request(Layer::HIGH, t0 + Duration::from_secs(2)));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// However requests, polls and keyframes interleave, no layer gets two PLIs within the
+        /// interval, and a request is never forgotten: it is sent at once, or a later poll sends
+        /// it unless a keyframe answered it first.
+        #[test]
+        fn at_most_one_pli_per_interval(ops in proptest::collection::vec((0..3usize, 0..4u8, 0..400u64), 1..200)) {
+            let interval = Duration::from_millis(500);
+            let t0 = Instant::now();
+            let mut k = KeyframeThrottle::new(interval);
+            let mut now = t0;
+            let mut sent: Vec<Vec<Instant>> = vec![Vec::new(); MAX_LAYERS];
+            let mut owed = [false; MAX_LAYERS];
+            for (layer, op, wait) in ops {
+                now += Duration::from_millis(wait);
+                let layer = Layer::new(layer).unwrap();
+                match op {
+                    0 | 1 => {
+                        if k.request(layer, now) {
+                            sent[layer.index()].push(now);
+                            owed[layer.index()] = false;
+                        } else {
+                            owed[layer.index()] = true;
+                        }
+                    }
+                    2 => {
+                        k.on_keyframe(layer);
+                        owed[layer.index()] = false;
+                    }
+                    _ => {
+                        while let Some(l) = k.poll(now) {
+                            sent[l.index()].push(now);
+                            owed[l.index()] = false;
+                        }
+                    }
+                }
+            }
+            for times in &sent {
+                for pair in times.windows(2) {
+                    prop_assert!(pair[1] - pair[0] >= interval);
+                }
+            }
+            // everything still owed goes out once the interval has passed
+            let later = now + interval;
+            while let Some(l) = k.poll(later) {
+                prop_assert!(owed[l.index()], "sent a request nobody made");
+                owed[l.index()] = false;
+            }
+            prop_assert_eq!(owed, [false; MAX_LAYERS]);
+        }
+    }
+}

@@ -212,8 +212,9 @@ impl LayerSelector {
             return within;
         };
         // Down at once; up without delay when bandwidth was not what held the target down
-        // (a new preference, a layer that came back). The hold is for the estimate's jitter.
-        if within <= before || !self.limited {
+        // (a new preference, a layer that came back) or when the old target stopped sending.
+        // The hold is for the estimate's jitter.
+        if within <= before || !self.limited || !layers.get(before).active {
             self.up_candidate = None;
             return within;
         }

@@ -153,6 +153,12 @@ impl SeqMunger {
     /// dropped as too old.
     pub fn start_source(&mut self, layer: Layer, first: u64) {
         self.ins.fill(IN_EMPTY);
+        // Numbers still reserved for the old source can never be filled now: its late packets
+        // are dropped. Mark them so a NACK for them is not answered with an old-source packet
+        // the new source may also carry.
+        for slot in self.outs.iter_mut().filter(|s| s.state == Slot::Reserved) {
+            slot.state = Slot::Dropped;
+        }
         self.source = Some(Source {
             layer,
             start: first,

@@ -203,7 +203,7 @@ fn origin_translates_nacks() {
     );
     let table = [
         (65530u16, Origin::Forwarded { layer: L0, seq: 10 }),
-        (65531, Origin::Missing { layer: L0, seq: 11 }),
+        (65531, Origin::NotForwarded), // reserved for L0's 11, given up at the switch
         (65532, Origin::Forwarded { layer: L0, seq: 12 }),
         (
             65533,
@@ -254,4 +254,17 @@ fn huge_gap_reserves_only_a_window() {
     assert_eq!(m.forward(L0, 10_000), Ok(10_000));
     assert_eq!(m.forward(L0, 9_990), Ok(9_990));
     assert_eq!(m.forward(L0, 9_000), Err(SeqDrop::TooOld));
+}
+
+#[test]
+fn reserved_numbers_stay_missing_until_the_source_ends() {
+    let mut m = SeqMunger::new(0, 16).unwrap();
+    m.forward(L0, 10).unwrap();
+    m.forward(L0, 12).unwrap();
+    assert_eq!(m.origin(1), Origin::Missing { layer: L0, seq: 11 });
+    // a restart on the same layer from an older keyframe must not leave 11 claimable twice
+    m.start_source(L0, 11);
+    assert_eq!(m.origin(1), Origin::NotForwarded);
+    assert_eq!(m.forward(L0, 11), Ok(3));
+    assert_eq!(m.origin(3), Origin::Forwarded { layer: L0, seq: 11 });
 }
