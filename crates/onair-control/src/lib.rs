@@ -33,6 +33,8 @@
 //! exactly, at Twirp's status for the code. One deliberate difference from LiveKit: failed
 //! authentication is answered with that Twirp body (code `unauthenticated`) rather than
 //! LiveKit's plain text, keeping the status (401) and message, so every SDK surfaces a code.
+//! Every request is counted in `onair_roomservice_requests_total{method, code}` (`code` is `ok`
+//! or the Twirp code; unknown paths are counted as method `other`).
 //!
 //! # Webhook delivery guarantees
 //!

@@ -75,25 +75,48 @@ pub enum Route {
     Unknown,
 }
 
+impl Method {
+    pub const ALL: [Method; 11] = [
+        Method::CreateRoom,
+        Method::ListRooms,
+        Method::DeleteRoom,
+        Method::ListParticipants,
+        Method::GetParticipant,
+        Method::RemoveParticipant,
+        Method::MutePublishedTrack,
+        Method::UpdateParticipant,
+        Method::UpdateSubscriptions,
+        Method::SendData,
+        Method::UpdateRoomMetadata,
+    ];
+
+    /// The Twirp method name, as in the URL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::CreateRoom => "CreateRoom",
+            Method::ListRooms => "ListRooms",
+            Method::DeleteRoom => "DeleteRoom",
+            Method::ListParticipants => "ListParticipants",
+            Method::GetParticipant => "GetParticipant",
+            Method::RemoveParticipant => "RemoveParticipant",
+            Method::MutePublishedTrack => "MutePublishedTrack",
+            Method::UpdateParticipant => "UpdateParticipant",
+            Method::UpdateSubscriptions => "UpdateSubscriptions",
+            Method::SendData => "SendData",
+            Method::UpdateRoomMetadata => "UpdateRoomMetadata",
+        }
+    }
+}
+
 impl Route {
     pub fn from_name(name: &str) -> Self {
-        use Method::*;
-        let method = match name {
-            "CreateRoom" => CreateRoom,
-            "ListRooms" => ListRooms,
-            "DeleteRoom" => DeleteRoom,
-            "ListParticipants" => ListParticipants,
-            "GetParticipant" => GetParticipant,
-            "RemoveParticipant" => RemoveParticipant,
-            "MutePublishedTrack" => MutePublishedTrack,
-            "UpdateParticipant" => UpdateParticipant,
-            "UpdateSubscriptions" => UpdateSubscriptions,
-            "SendData" => SendData,
-            "UpdateRoomMetadata" => UpdateRoomMetadata,
-            "ForwardParticipant" | "MoveParticipant" | "PerformRpc" => return Route::Unsupported,
-            _ => return Route::Unknown,
-        };
-        Route::Method(method)
+        if let Some(method) = Method::ALL.into_iter().find(|m| m.name() == name) {
+            return Route::Method(method);
+        }
+        match name {
+            "ForwardParticipant" | "MoveParticipant" | "PerformRpc" => Route::Unsupported,
+            _ => Route::Unknown,
+        }
     }
 }
 
@@ -324,6 +347,9 @@ mod tests {
             Route::Method(Method::SendData)
         );
         assert_eq!(Route::from_name("PerformRpc"), Route::Unsupported);
+        for method in Method::ALL {
+            assert_eq!(Route::from_name(method.name()), Route::Method(method));
+        }
         assert_eq!(Route::from_name("createRoom"), Route::Unknown);
         assert_eq!(Route::from_name(""), Route::Unknown);
     }

@@ -39,6 +39,7 @@ pub fn router<B: RoomBackend>(backend: B, keys: ApiKeys) -> Router {
 
 /// [`router`] with explicit limits.
 pub fn router_with_limits<B: RoomBackend>(backend: B, keys: ApiKeys, limits: Limits) -> Router {
+    metrics::describe_counter!(REQUESTS, "RoomService requests by method and outcome");
     let service = Arc::new(Service {
         backend,
         keys,
@@ -64,14 +65,24 @@ async fn handle<B: RoomBackend>(
     body: Body,
 ) -> Response {
     let path = path.map(|Path(p)| p).unwrap_or_default();
-    match serve(&service, &method, &uri, &path, &headers, body).await {
-        Ok(response) => response,
+    // Only known method names become label values, so arbitrary paths cannot grow the series.
+    let label = match path.strip_prefix(SERVICE).map(Route::from_name) {
+        Some(Route::Method(m)) => m.name(),
+        _ => "other",
+    };
+    let (code, response) = match serve(&service, &method, &uri, &path, &headers, body).await {
+        Ok(response) => ("ok", response),
         Err(err) => {
             tracing::debug!(%uri, code = err.code.as_str(), msg = %err.msg, "twirp error");
-            err.into_response()
+            (err.code.as_str(), err.into_response())
         }
-    }
+    };
+    metrics::counter!(REQUESTS, "method" => label, "code" => code).increment(1);
+    response
 }
+
+/// RoomService requests by method and outcome (`ok` or the Twirp error code).
+const REQUESTS: &str = "onair_roomservice_requests_total";
 
 async fn serve<B: RoomBackend>(
     service: &Service<B>,

@@ -12,3 +12,5 @@ mod auth;
 mod common;
 mod json;
 mod protobuf;
+mod raw;
+mod transport;
