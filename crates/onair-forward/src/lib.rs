@@ -54,6 +54,8 @@
 //! - **No allocation per packet.** [`Forwarder::forward`] returns a `Copy` decision; a VP8
 //!   rewrite is a [`vp8::Vp8Patch`] for str0m to apply while serialising (the shared payload is
 //!   never copied), or [`Forwarded::write_payload`] into a buffer the caller reuses.
+//! - **Bounded memory.** A video forwarder's sequence rings hold 512 slots each (22 bytes per
+//!   slot pair, about 11 KB); an audio forwarder's 64 (about 1.4 KB). Nothing grows per packet.
 //!
 //! # Not here
 //!

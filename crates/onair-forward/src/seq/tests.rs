@@ -268,3 +268,8 @@ fn reserved_numbers_stay_missing_until_the_source_ends() {
     assert_eq!(m.forward(L0, 11), Ok(3));
     assert_eq!(m.origin(3), Origin::Forwarded { layer: L0, seq: 11 });
 }
+
+#[test]
+fn slot_sizes_match_the_documented_memory() {
+    assert_eq!(std::mem::size_of::<InSlot>() + std::mem::size_of::<OutSlot>(), 22);
+}
