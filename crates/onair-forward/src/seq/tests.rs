@@ -271,5 +271,8 @@ fn reserved_numbers_stay_missing_until_the_source_ends() {
 
 #[test]
 fn slot_sizes_match_the_documented_memory() {
-    assert_eq!(std::mem::size_of::<InSlot>() + std::mem::size_of::<OutSlot>(), 22);
+    assert_eq!(
+        std::mem::size_of::<InSlot>() + std::mem::size_of::<OutSlot>(),
+        22
+    );
 }
