@@ -11,14 +11,17 @@ use uuid::Uuid;
 use crate::{Account, Creator, CreditEntry, StoreError, StoreResult, Stream};
 
 /// The columns every stream query selects, joined with its creator. A macro so that queries
-/// can `concat!` it into a `&'static str`.
+/// can `concat!` it into a `&'static str`. `LEFT JOIN` (the creator always exists: a foreign
+/// key) because SQLite then keeps `streams` as the outer loop, so a listing walks its index in
+/// order whatever the planner's statistics say; with an inner join and rough statistics it may
+/// scan accounts first and sort every stream.
 macro_rules! stream_select {
     () => {
         "SELECT s.id, s.creator_id, a.name AS creator_name, a.image AS creator_image, \
          s.title, s.description, s.status, s.room_name, s.scheduled_for, s.started_at, \
          s.ended_at, s.ended_reason, s.participant_count, s.peak_viewers, s.billed_minutes, \
          s.creator_absent_since, s.deleted_at, s.created_at, s.updated_at \
-         FROM streams s JOIN accounts a ON a.id = s.creator_id"
+         FROM streams s LEFT JOIN accounts a ON a.id = s.creator_id"
     };
 }
 pub(crate) use stream_select;

@@ -84,7 +84,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Bounds the work of `PRAGMA optimize` below on large tables.
+            .analysis_limit(Some(1000));
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -94,6 +96,12 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        // Gives the planner statistics for tables that lack them (a fresh or never-analysed
+        // file), so listings keep choosing their partial indexes as the data grows.
+        sqlx::query("PRAGMA optimize = 0x10002")
+            .execute(&writer)
+            .await
+            .map_err(db)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options)
