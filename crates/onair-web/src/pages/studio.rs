@@ -136,9 +136,7 @@ pub(crate) async fn page<S: Store>(
     let account = signed_in(&ctx, &chrome)?;
     let params = query.map(|Query(q)| q).unwrap_or_default();
     let notice = match params.notice.as_str() {
-        "created" => {
-            Some("Stream created. It is scheduled until you go live from your broadcast room.")
-        }
+        "created" => Some("Stream created. It shows as scheduled until you go live."),
         "ended" => Some("Stream ended."),
         "deleted" => Some("Stream deleted. It no longer appears anywhere on OnAir."),
         _ => None,
