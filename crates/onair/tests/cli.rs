@@ -42,6 +42,14 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -145,6 +153,9 @@ async fn operator_commands_then_serve_and_stop_on_sigterm() {
     let base = format!("http://127.0.0.1:{port}");
     let mut child = onair(data)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        // The embedded media server's ICE ports: free ones, so parallel runs do not collide.
+        .env("ONAIR_RTC_UDP_PORT", free_udp_port().to_string())
+        .env("ONAIR_RTC_TCP_PORT", free_port().to_string())
         .spawn()
         .unwrap();
     wait_ready(&base, &mut child).await;
