@@ -220,8 +220,8 @@ pub(crate) fn limit_offset(page: crate::Page) -> (i64, i64) {
     )
 }
 
-/// The ORDER BY of a listing (see [`crate::Store::list_streams`]); `nulls_last` is the
-/// backend's spelling of "unset `scheduled_for` last".
+/// The ORDER BY of a listing (see [`crate::Store::list_streams`]); `scheduled_order` is the
+/// backend's spelling of "soonest `scheduled_for` first, unset last".
 pub(crate) fn list_order(
     status: Option<StreamStatus>,
     scheduled_order: &'static str,
