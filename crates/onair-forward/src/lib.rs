@@ -20,6 +20,38 @@
 //!   Drop(_)    ──▶ nothing
 //! ```
 //!
+//! In code, for one subscriber of a simulcast VP8 track:
+//!
+//! ```
+//! use std::time::Instant;
+//! use onair_forward::{
+//!     Codec, Decision, Forwarder, ForwarderConfig, IncomingPacket, Layer, LayerInfo,
+//!     PacketInfo, TrackLayers, VideoQuality,
+//! };
+//!
+//! let now = Instant::now();
+//! let layers = TrackLayers([LayerInfo { active: true, ..Default::default() }; 3]);
+//! let mut fwd = Forwarder::new(ForwarderConfig::new(Codec::Vp8, 1000))?;
+//! fwd.set_preference(VideoQuality::Medium, None, &layers, now);
+//! assert_eq!(fwd.keyframe_request(now), Some(Layer::MEDIUM)); // → KeyframeThrottle → PLI
+//!
+//! // The first packet of a keyframe on layer `h`, 15-bit picture id 300.
+//! let payload = [0x90, 0x80, 0x81, 0x2c, 0x00, 0x9d];
+//! let packet = IncomingPacket {
+//!     layer: Layer::MEDIUM,
+//!     seq: 70_000,
+//!     timestamp: 123_456,
+//!     marker: false,
+//!     arrival: now,
+//!     payload: &payload,
+//!     info: PacketInfo::parse(Codec::Vp8, &payload),
+//! };
+//! let Decision::Forward(out) = fwd.forward(&packet) else { unreachable!() };
+//! assert_eq!((out.seq, out.timestamp, out.switched), (1000, 123_456, true));
+//! assert_eq!(out.vp8.and_then(|p| p.picture_id), Some(300));
+//! # Ok::<(), onair_forward::seq::WindowError>(())
+//! ```
+//!
 //! Around that: [`Forwarder::set_preference`] on LiveKit's `UpdateTrackSettings`,
 //! [`Forwarder::set_bandwidth`] on the subscriber's `EgressBitrateEstimate`,
 //! [`Forwarder::update_layers`] when a layer pauses or resumes (`StreamPaused`) or its bitrate
