@@ -9,6 +9,8 @@ mod negotiate;
 mod peer;
 mod relay;
 pub mod sdp;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
