@@ -353,3 +353,112 @@ async fn edits_deletes_and_permissions() {
         Some(onair_domain::EndReason::Cancelled)
     );
 }
+
+#[tokio::test]
+async fn admins_end_any_stream_and_grant_credits() {
+    let app = TestApp::spawn().await;
+    let creator = app.signup().await;
+    let admin = app.signup().await;
+    let id = app.create_stream(&creator, "Moderated").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.patch(&creator.client, &id, json!({"status": "LIVE"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Not yet an admin: no grants.
+    let grant = json!({"accountId": creator.id, "amount": 25, "idempotencyKey": "bonus-1"});
+    let res = admin
+        .client
+        .post(app.url("/api/admin/credits"))
+        .json(&grant)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 403, "forbidden").await;
+
+    app.state
+        .store
+        .set_role(admin.id.parse().unwrap(), onair_domain::Role::Admin)
+        .await
+        .unwrap();
+    let res = admin
+        .client
+        .post(app.url("/api/admin/credits"))
+        .json(&grant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["balance"], 115);
+    let again: Value = admin
+        .client
+        .post(app.url("/api/admin/credits"))
+        .json(&grant)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["duplicate"], true, "same idempotency key");
+    assert_eq!(app.balance(&creator).await, 115);
+    let bad = json!({"accountId": creator.id, "amount": 0});
+    let res = admin
+        .client
+        .post(app.url("/api/admin/credits"))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 422, "validation_failed").await;
+
+    let res = app
+        .patch(&admin.client, &id, json!({"status": "ENDED"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ended: Value = res.json().await.unwrap();
+    assert_eq!(ended["endedReason"], "admin");
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_public_url_is_https() {
+    let plain = TestApp::spawn().await;
+    let res = client()
+        .post(plain.url("/api/auth/signup"))
+        .json(&json!({"email": "plain@example.com", "password": "correct horse", "name": "P"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attr in ["HttpOnly", "SameSite=Lax", "Max-Age=2592000", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+
+    let https = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.public_url = Some("https://live.example.com".parse().unwrap());
+    })
+    .await;
+    let res = client()
+        .post(https.url("/api/auth/signup"))
+        .json(&json!({"email": "secure@example.com", "password": "correct horse", "name": "S"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    // The token's serverUrl follows the public URL in embedded mode.
+    let user = https.signup().await;
+    let id = https.create_stream(&user, "Public").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = https.token(&user.client, &id).await.json().await.unwrap();
+    assert_eq!(body["serverUrl"], "wss://live.example.com");
+}
