@@ -122,6 +122,9 @@ pub enum DropReason {
     Malformed,
     /// Not the layer being forwarded (or no keyframe yet to start on).
     NotSelected,
+    /// The publisher's sequence numbers started over; forwarding resumes at its next keyframe
+    /// ([`Forwarder::keyframe_request`] asks for it).
+    Stale,
     /// The subscriber wants no video.
     Off,
     Duplicate,
@@ -146,6 +149,8 @@ pub struct Forwarder {
     selector: Option<LayerSelector>,
     keyframe_retry: Duration,
     last_keyframe_request: Option<(Layer, Instant)>,
+    /// The current layer's numbering started over and a keyframe is needed to resume it.
+    resync_wanted: bool,
 }
 
 impl Forwarder {
@@ -161,6 +166,7 @@ impl Forwarder {
                 .then(|| LayerSelector::new(config.selector)),
             keyframe_retry: config.keyframe_retry,
             last_keyframe_request: None,
+            resync_wanted: false,
         })
     }
 
@@ -193,8 +199,21 @@ impl Forwarder {
         if switched {
             self.seq.start_source(pkt.layer, pkt.seq);
         }
-        let seq = match self.seq.forward(pkt.layer, pkt.seq) {
-            Ok(seq) => seq,
+        let (seq, switched) = match self.seq.forward(pkt.layer, pkt.seq) {
+            Ok(seq) => (seq, switched),
+            // The publisher's numbering started over: resume at its next keyframe.
+            Err(SeqDrop::Stale) if pkt.info.keyframe => {
+                self.resync_wanted = false;
+                self.seq.start_source(pkt.layer, pkt.seq);
+                match self.seq.forward(pkt.layer, pkt.seq) {
+                    Ok(seq) => (seq, true),
+                    Err(drop) => return Decision::Drop(seq_drop(drop)),
+                }
+            }
+            Err(SeqDrop::Stale) => {
+                self.resync_wanted = true;
+                return Decision::Drop(DropReason::Stale);
+            }
             Err(drop) => return Decision::Drop(seq_drop(drop)),
         };
         let timestamp = if switched {
@@ -219,7 +238,25 @@ impl Forwarder {
             self.seq.skip(pkt.layer, pkt.seq);
             return Decision::Drop(DropReason::Padding);
         }
-        match self.seq.forward(pkt.layer, pkt.seq) {
+        let forwarded = match self.seq.forward(pkt.layer, pkt.seq) {
+            // Audio has no keyframes: a restarted publisher resumes at once.
+            Err(SeqDrop::Stale) => {
+                self.seq.start_source(pkt.layer, pkt.seq);
+                let seq = self.seq.forward(pkt.layer, pkt.seq);
+                return match seq {
+                    Ok(seq) => Decision::Forward(Forwarded {
+                        seq,
+                        timestamp: self.ts.start_source(pkt.timestamp, pkt.arrival),
+                        marker: pkt.marker,
+                        vp8: None,
+                        switched: true,
+                    }),
+                    Err(drop) => Decision::Drop(seq_drop(drop)),
+                };
+            }
+            other => other,
+        };
+        match forwarded {
             Ok(seq) => Decision::Forward(Forwarded {
                 seq,
                 timestamp: self.ts.map(pkt.timestamp, pkt.arrival),
@@ -281,7 +318,10 @@ impl Forwarder {
     /// [`KeyframeThrottle`](crate::keyframe::KeyframeThrottle)): at once when the target
     /// changes, then again every `keyframe_retry` while it has not come.
     pub fn keyframe_request(&mut self, now: Instant) -> Option<Layer> {
-        let wanted = self.selector.as_ref()?.wants_keyframe()?;
+        let selector = self.selector.as_ref()?;
+        let wanted = selector
+            .wants_keyframe()
+            .or_else(|| selector.current().filter(|_| self.resync_wanted))?;
         let due = match self.last_keyframe_request {
             Some((layer, at)) if layer == wanted => {
                 now.saturating_duration_since(at) >= self.keyframe_retry
@@ -325,6 +365,7 @@ fn seq_drop(drop: SeqDrop) -> DropReason {
     match drop {
         SeqDrop::Duplicate => DropReason::Duplicate,
         SeqDrop::TooOld => DropReason::TooOld,
+        SeqDrop::Stale => DropReason::Stale,
         SeqDrop::OtherSource => DropReason::NotSelected,
     }
 }

@@ -82,7 +82,8 @@
 //!   KEYIDX continue at +1 across switches. Property tests in `tests/continuity.rs` check this on
 //!   random streams with loss, reordering, duplication and switches.
 //! - **Switch only at a keyframe** of the layer switched to; until it comes the current layer
-//!   keeps flowing.
+//!   keeps flowing. A publisher whose numbering starts over (new SSRC, restarted encoder) is
+//!   resumed the same way: at its next keyframe, which the forwarder asks for.
 //! - **No allocation per packet.** [`Forwarder::forward`] returns a `Copy` decision; a VP8
 //!   rewrite is a [`vp8::Vp8Patch`] for str0m to apply while serialising (the shared payload is
 //!   never copied), or [`Forwarded::write_payload`] into a buffer the caller reuses.

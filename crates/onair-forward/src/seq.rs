@@ -13,7 +13,9 @@
 //!   take its reserved number back; that hole is marked so NACKs for it are ignored.
 //! - A new source ([`SeqMunger::start_source`], a layer switch or a resume) continues at the
 //!   last outgoing number + 1.
-//! - Duplicates and packets older than the window are dropped.
+//! - Duplicates and packets older than the source or the window are dropped; one a whole
+//!   window behind the newest is [`SeqDrop::Stale`] — the publisher's numbering started over —
+//!   and the caller starts a new source with it (at a keyframe, for video).
 //!
 //! Two rings of `window` slots (a power of two) do the bookkeeping in O(1) per packet: one
 //! indexed by incoming number (late packets find their reserved outgoing number), one indexed by
@@ -33,6 +35,10 @@ pub enum SeqDrop {
     Duplicate,
     /// Older than the start of the current source or than the window: its slot is gone.
     TooOld,
+    /// Behind the newest packet by more than a whole window: not reordering but a publisher
+    /// whose sequence numbers started over (a new SSRC, a restarted encoder). Only a new source
+    /// ([`SeqMunger::start_source`]) can take it.
+    Stale,
     /// From a layer that is not the current source.
     OtherSource,
 }
@@ -179,6 +185,9 @@ impl SeqMunger {
             }
         };
         let rel = seq.wrapping_sub(src.start) as i64;
+        if src.highest.saturating_sub(rel) >= self.window() as i64 {
+            return Err(SeqDrop::Stale);
+        }
         if rel < 0 {
             return Err(SeqDrop::TooOld);
         }

@@ -290,3 +290,78 @@ fn off_then_resume_needs_a_keyframe_and_continues() {
     assert!(out.switched);
     assert_eq!(out.timestamp, 3000 + 499 * 90, "499 ms later");
 }
+
+#[test]
+fn publisher_restart_resumes_at_the_next_keyframe() {
+    let t0 = Instant::now();
+    let layers = TrackLayers(
+        [crate::layer::LayerInfo {
+            active: true,
+            ..Default::default()
+        }; 3],
+    );
+    let mut f = Forwarder::new(ForwarderConfig::new(Codec::H264, 0)).unwrap();
+    f.update_layers(&layers, t0);
+    let (idr, slice) = (vec![0x65, 0x88], vec![0x41, 0x9a]);
+    let p = |seq, ts, at, payload: &Vec<u8>| Pkt {
+        layer: F,
+        seq,
+        ts,
+        at,
+        payload: payload.clone(),
+    };
+    assert!(matches!(
+        decide(&mut f, Codec::H264, t0, &p(40_000, 1000, 0, &idr)),
+        Decision::Forward(Forwarded { seq: 0, .. })
+    ));
+    assert!(matches!(
+        decide(&mut f, Codec::H264, t0, &p(40_001, 4000, 33, &slice)),
+        Decision::Forward(Forwarded { seq: 1, .. })
+    ));
+    assert_eq!(f.keyframe_request(ms(t0, 40)), None);
+    // numbering starts over far below: dropped until a keyframe, which is asked for
+    assert_eq!(
+        decide(&mut f, Codec::H264, t0, &p(7, 50, 66, &slice)),
+        Decision::Drop(DropReason::Stale)
+    );
+    assert_eq!(f.keyframe_request(ms(t0, 66)), Some(F));
+    let Decision::Forward(out) = decide(&mut f, Codec::H264, t0, &p(8, 3050, 100, &idr)) else {
+        panic!("restart keyframe dropped")
+    };
+    assert_eq!((out.seq, out.switched), (2, true));
+    assert_eq!(
+        out.timestamp,
+        4000 + 67 * 90,
+        "67 ms after the newest packet"
+    );
+    assert!(matches!(
+        decide(&mut f, Codec::H264, t0, &p(9, 6050, 133, &slice)),
+        Decision::Forward(Forwarded { seq: 3, .. })
+    ));
+    assert_eq!(f.keyframe_request(ms(t0, 2000)), None);
+}
+
+#[test]
+fn audio_publisher_restart_resumes_at_once() {
+    let t0 = Instant::now();
+    let mut f = Forwarder::new(ForwarderConfig::new(Codec::Opus, 100)).unwrap();
+    let p = |seq, ts, at| Pkt {
+        layer: Layer::BASE,
+        seq,
+        ts,
+        at,
+        payload: vec![0x78; 10],
+    };
+    assert!(matches!(
+        decide(&mut f, Codec::Opus, t0, &p(30_000, 960, 0)),
+        Decision::Forward(Forwarded { seq: 100, .. })
+    ));
+    let Decision::Forward(out) = decide(&mut f, Codec::Opus, t0, &p(5, 77, 20)) else {
+        panic!("restart dropped")
+    };
+    assert_eq!((out.seq, out.timestamp), (101, 960 + 960));
+    assert!(matches!(
+        decide(&mut f, Codec::Opus, t0, &p(6, 77 + 960, 40)),
+        Decision::Forward(Forwarded { seq: 102, .. })
+    ));
+}

@@ -115,7 +115,7 @@ fn table() {
             &[
                 Fwd(L0, 100, Ok(0)),
                 Fwd(L0, 120, Ok(20)),
-                Fwd(L0, 104, Err(SeqDrop::TooOld)),
+                Fwd(L0, 104, Err(SeqDrop::Stale)),
                 Fwd(L0, 105, Ok(5)),
             ],
         ),
@@ -149,7 +149,7 @@ fn table() {
                 Fwd(L0, 10, Ok(0)),
                 Start(L0, 400),
                 Fwd(L0, 400, Ok(1)),
-                Fwd(L0, 11, Err(SeqDrop::TooOld)),
+                Fwd(L0, 11, Err(SeqDrop::Stale)),
             ],
         ),
         (
@@ -174,6 +174,44 @@ fn table() {
     ];
     for (name, initial, ops) in cases {
         run(name, *initial, ops);
+    }
+}
+
+#[test]
+fn stale_means_a_whole_window_behind() {
+    let cases: &[(&str, &[Op])] = &[
+        (
+            "just inside the window is late",
+            &[
+                Fwd(L0, 100, Ok(0)),
+                Fwd(L0, 115, Ok(15)),
+                Fwd(L0, 100, Err(SeqDrop::Duplicate)),
+            ],
+        ),
+        (
+            "a window behind is stale",
+            &[
+                Fwd(L0, 100, Ok(0)),
+                Fwd(L0, 116, Ok(16)),
+                Fwd(L0, 100, Err(SeqDrop::Stale)),
+            ],
+        ),
+        (
+            "a publisher restart far below",
+            &[
+                Fwd(L0, 50_000, Ok(0)),
+                Fwd(L0, 3, Err(SeqDrop::Stale)),
+                Start(L0, 3),
+                Fwd(L0, 3, Ok(1)),
+            ],
+        ),
+        (
+            "before the start but within the window is only too old",
+            &[Fwd(L0, 100, Ok(0)), Fwd(L0, 90, Err(SeqDrop::TooOld))],
+        ),
+    ];
+    for (name, ops) in cases {
+        run(name, 0, ops);
     }
 }
 
@@ -253,7 +291,7 @@ fn huge_gap_reserves_only_a_window() {
     assert_eq!(m.forward(L0, 0), Ok(0));
     assert_eq!(m.forward(L0, 10_000), Ok(10_000));
     assert_eq!(m.forward(L0, 9_990), Ok(9_990));
-    assert_eq!(m.forward(L0, 9_000), Err(SeqDrop::TooOld));
+    assert_eq!(m.forward(L0, 9_000), Err(SeqDrop::Stale));
 }
 
 #[test]
