@@ -114,9 +114,9 @@
 //! | Opus 120 B                                    |    25 |     17 |      13 |
 //!
 //! Measured 2026-11-25 on 2 vCPUs (`nproc` = 2, "Intel(R) Xeon(R) Processor") while other
-//! builds shared the machine (load average about 4), so read them as upper bounds. N = 1
-//! includes the once-per-packet parse. This is the forwarding decision only: encrypting and
-//! sending each packet costs far more.
+//! builds shared the machine (load average about 4); a rerun at load average 8 gave 1.5–5×
+//! these, so take them as indicative. N = 1 includes the once-per-packet parse. This is the
+//! forwarding decision only: encrypting and sending each packet costs far more.
 
 pub mod codec;
 pub mod forwarder;
