@@ -140,6 +140,11 @@ pub async fn go_live<S: Store>(state: &AppState<S>, id: StreamId) -> Result<Stre
     state
         .rooms
         .ensure_room(stream.room_name.as_str().to_owned());
+    // An absence recorded before going live (a preview, then a break) must not end the stream
+    // at once; the grace period starts afresh if the creator is still away.
+    if stream.creator_absent_since.is_some() {
+        state.store.set_creator_absent_since(id, None).await?;
+    }
     // Viewers who joined while it was SCHEDULED count from now on.
     let viewers = state.presence.viewers(stream.room_name.as_str());
     if viewers > 0 {

@@ -463,3 +463,78 @@ async fn cross_site_requests_are_refused() {
         .unwrap();
     assert_eq!(list["pagination"]["total"], 1);
 }
+
+#[tokio::test]
+async fn ledger_grant_and_logout_edge_cases() {
+    let app = TestApp::spawn().await;
+    let user = app.signup().await;
+    for query in ["page=0", "limit=0", "limit=101"] {
+        let res = user
+            .client
+            .get(app.url(&format!("/api/me/credits?{query}")))
+            .send()
+            .await
+            .unwrap();
+        expect_error(res, 422, "validation_failed").await;
+    }
+    let res = user
+        .client
+        .get(app.url("/api/me/credits?page=abc"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 400, "bad_request").await;
+    let ledger = app.ledger(&user).await;
+    assert_eq!(ledger["entries"][0]["reason"], "signup_grant");
+    assert_eq!(ledger["entries"][0]["delta"], 100);
+    assert_eq!(ledger["pagination"]["total"], 1);
+
+    let res = client()
+        .post(app.url("/api/admin/credits"))
+        .json(&json!({"accountId": user.id, "amount": 5}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 401, "unauthenticated").await;
+    // Logging out without a session is fine; the cookie is cleared either way.
+    let res = client()
+        .post(app.url("/api/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+
+    // Deleted streams: gone for reads, tokens and edits.
+    let id = app.create_stream(&user, "Short-lived").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = user
+        .client
+        .delete(app.url(&format!("/api/streams/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    expect_error(app.token(&user.client, &id).await, 410, "gone").await;
+    expect_error(
+        app.patch(&user.client, &id, json!({"title": "back"})).await,
+        410,
+        "gone",
+    )
+    .await;
+    let res = user
+        .client
+        .delete(app.url(&format!("/api/streams/{id}")))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 410, "gone").await;
+    assert_eq!(app.balance(&user).await, 100);
+}

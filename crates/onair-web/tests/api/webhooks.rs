@@ -274,3 +274,59 @@ async fn viewers_waiting_before_go_live_are_counted_once_live() {
     assert_eq!(live["participantCount"], 2);
     assert_eq!(live["peakViewers"], 2);
 }
+
+#[tokio::test]
+async fn an_absence_before_going_live_does_not_end_the_stream() {
+    let app = TestApp::spawn().await;
+    let creator = app.signup().await;
+    let id = app.create_stream(&creator, "Preview first").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let room = format!("stream-{id}");
+    app.send_webhook(&participant_event(
+        "participant_joined",
+        &room,
+        &creator.id,
+        "PA_p",
+    ))
+    .await;
+    app.send_webhook(&participant_event(
+        "participant_left",
+        &room,
+        &creator.id,
+        "PA_p",
+    ))
+    .await;
+    let res = app
+        .patch(&creator.client, &id, serde_json::json!({"status": "LIVE"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    onair_web::tasks::sweep(&app.state, Utc::now() + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(app.get_stream(&id).await["status"], "LIVE");
+}
+
+#[tokio::test]
+async fn events_for_unknown_rooms_and_streams_are_accepted_and_ignored() {
+    let app = TestApp::spawn().await;
+    for room in [
+        "lobby",
+        "stream-not-a-uuid",
+        &format!("stream-{}", uuid::Uuid::now_v7()),
+    ] {
+        let res = app
+            .send_webhook(&participant_event("participant_joined", room, "x", "PA_x"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{room}");
+    }
+    let mut no_room = room_event("room_started", "lobby");
+    no_room.room = None;
+    assert_eq!(app.send_webhook(&no_room).await.status(), StatusCode::OK);
+    let body = r#"{"event": 5}"#;
+    let res = app
+        .send_webhook_raw(body, &webhook_jwt(body, API_KEY, API_SECRET, 300))
+        .await;
+    expect_error(res, 400, "malformed_json").await;
+}
