@@ -146,7 +146,8 @@ export async function startOnair({ extraEnv = {} } = {}) {
     ONAIR_RTC_UDP_PORT: String(await freeUdpPort()),
     ONAIR_RTC_TCP_PORT: String(await freeTcpPort()),
     ONAIR_RTC_ADVERTISE_IP: '127.0.0.1',
-    RUST_LOG: process.env.ONAIR_TEST_LOG || 'info',
+    // The media server's debug lines say why a packet or request was dropped; they are few.
+    RUST_LOG: process.env.ONAIR_TEST_LOG || 'info,onair_sfu=debug',
     ...extraEnv,
   };
   // The embedded media server must be the one under test, and the store a fresh SQLite file.

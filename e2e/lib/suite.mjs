@@ -64,7 +64,9 @@ export function setupSuite({ extraEnv } = {}) {
     if (!suite.onair) return;
     const { code, signal } = await suite.onair.stop();
     const log = suite.onair.logTail(5_000);
-    if (!suite.failed && code === 0) suite.onair.cleanup();
+    // Kept for inspection when something failed, or on request (ONAIR_E2E_KEEP=1).
+    if (!suite.failed && code === 0 && !process.env.ONAIR_E2E_KEEP) suite.onair.cleanup();
+    else console.log(`onair data and log kept in ${suite.onair.tmpDir}`);
     assert.equal(code, 0, `onair exited with code ${code} (signal ${signal}) after SIGTERM:\n${log}`);
   });
 

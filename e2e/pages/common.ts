@@ -37,6 +37,20 @@ export interface InboundStats {
   codec?: string;
 }
 
+/**
+ * Data channels the server opened towards this page (labels and live state). The SDK reports
+ * `connected` once a peer connection is up; the server-created `_reliable`/`_lossy` channels of
+ * the subscriber connection can open a little later, and a test that needs them waits for them.
+ */
+const serverChannels: RTCDataChannel[] = [];
+const NativePeerConnection = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config);
+    this.addEventListener('datachannel', (ev) => serverChannels.push(ev.channel));
+  }
+} as typeof RTCPeerConnection;
+
 /** The state a page exposes and the operations a test may call. */
 export class E2E {
   readonly room = new Room();
@@ -182,6 +196,11 @@ export class E2E {
       perms.canPublishSources = [];
     }
     return this.tryPublishCamera();
+  }
+
+  /** `label: readyState` of every data channel the server opened towards this page. */
+  serverDataChannels(): Record<string, string> {
+    return Object.fromEntries(serverChannels.map((c) => [c.label, c.readyState]));
   }
 
   /** Sends `text` as a data packet to the room; returns 'ok' or the error's description. */
