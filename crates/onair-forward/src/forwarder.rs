@@ -92,7 +92,8 @@ pub struct Forwarded {
     pub marker: bool,
     /// Descriptor values to write (VP8 only).
     pub vp8: Option<Vp8Patch>,
-    /// This packet starts a new source (first packet, layer switch, or resume): a keyframe.
+    /// This packet starts a new source (the first packet, a layer switch, a resume, or a
+    /// publisher restart); for video it is a keyframe.
     pub switched: bool,
 }
 
@@ -197,6 +198,7 @@ impl Forwarder {
             Selection::Off => return Decision::Drop(DropReason::Off),
         };
         if switched {
+            self.resync_wanted = false;
             self.seq.start_source(pkt.layer, pkt.seq);
         }
         let (seq, switched) = match self.seq.forward(pkt.layer, pkt.seq) {
@@ -238,6 +240,7 @@ impl Forwarder {
             self.seq.skip(pkt.layer, pkt.seq);
             return Decision::Drop(DropReason::Padding);
         }
+        let first = self.seq.source_layer().is_none();
         let forwarded = match self.seq.forward(pkt.layer, pkt.seq) {
             // Audio has no keyframes: a restarted publisher resumes at once.
             Err(SeqDrop::Stale) => {
@@ -262,7 +265,7 @@ impl Forwarder {
                 timestamp: self.ts.map(pkt.timestamp, pkt.arrival),
                 marker: pkt.marker,
                 vp8: None,
-                switched: false,
+                switched: first,
             }),
             Err(drop) => Decision::Drop(seq_drop(drop)),
         }

@@ -68,7 +68,7 @@ fn audio_is_rebased_and_cheap() {
             (Decision::Forward(out), Some((s, t))) => {
                 assert_eq!(
                     (out.seq, out.timestamp, out.vp8, out.switched),
-                    (s, t, None, false),
+                    (s, t, None, i == 0),
                     "case {i}"
                 )
             }
