@@ -15,7 +15,8 @@ use onair_store::{Page, Store, StreamFilter};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::pages::card::{Card, Pager};
+use crate::pages::card::Card;
+use crate::pages::pager::Pager;
 use crate::pages::{Chrome, Ctx, Nav, PageResult, WithChrome, html};
 use crate::state::AppState;
 

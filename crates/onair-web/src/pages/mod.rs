@@ -14,6 +14,7 @@ mod csrf;
 mod ctx;
 mod discover;
 mod error;
+mod pager;
 mod studio;
 mod watch;
 
