@@ -171,7 +171,8 @@ impl Forwarder {
         })
     }
 
-    /// Decides for one incoming packet. O(1), no allocation.
+    /// Decides for one incoming packet. No allocation; O(1), except that starting a new source
+    /// (a switch, at a keyframe) clears the sequence rings once.
     pub fn forward(&mut self, pkt: &IncomingPacket<'_>) -> Decision {
         let Some(selector) = self.selector.as_mut() else {
             return self.forward_audio(pkt);
