@@ -102,6 +102,7 @@ impl Store for AnyStore {
         fn charge_live_minute(&self, stream: StreamId, minute: u32, cost: Credits, now: DateTime<Utc>) -> Applied;
         fn credit_entries(&self, account: AccountId, page: Page) -> (Vec<CreditEntry>, u64);
         fn record_webhook_event(&self, event_id: &str, now: DateTime<Utc>) -> bool;
+        fn prune_webhook_events(&self, before: DateTime<Utc>) -> u64;
         fn ban(&self, stream: StreamId, identity: &str, now: DateTime<Utc>) -> ();
         fn is_banned(&self, stream: StreamId, identity: &str) -> bool;
         fn ping(&self) -> ();

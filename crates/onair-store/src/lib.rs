@@ -77,6 +77,8 @@
 //!   then `started_at` newest first; SCHEDULED by `scheduled_for` (unset last), then creation;
 //!   ENDED by `ended_at` newest first. The total and the page are two reads.
 //! - Foreign keys: a session, stream, ban or ledger entry naming an unknown row is `NotFound`.
+//! - `prune_webhook_events(before)` deletes ids received strictly before `before`; without it
+//!   the replay table only grows.
 
 mod any;
 mod convert;
@@ -284,6 +286,14 @@ pub trait Store: Clone + Send + Sync + 'static {
         event_id: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Forgets webhook event ids received before `before`; returns how many. A replay can only
+    /// arrive while its signed token is valid, so ids older than that window are dead weight;
+    /// a periodic task prunes them.
+    fn prune_webhook_events(
+        &self,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
 
     // ----- moderation ---------------------------------------------------------------------------
 

@@ -253,6 +253,9 @@ impl Store for PgStore {
     async fn record_webhook_event(&self, event_id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         webhooks::record(self, event_id, now).await
     }
+    async fn prune_webhook_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        webhooks::prune(self, before).await
+    }
     async fn ban(&self, stream: StreamId, identity: &str, now: DateTime<Utc>) -> StoreResult<()> {
         streams::ban(self, stream, identity, now).await
     }

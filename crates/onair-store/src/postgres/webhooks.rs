@@ -17,3 +17,12 @@ pub(super) async fn record(s: &PgStore, event_id: &str, now: DateTime<Utc>) -> S
     .map_err(db)?;
     Ok(done.rows_affected() == 1)
 }
+
+pub(super) async fn prune(s: &PgStore, before: DateTime<Utc>) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+        .bind(ts(before))
+        .execute(&s.pool)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected())
+}

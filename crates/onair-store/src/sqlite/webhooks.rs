@@ -21,3 +21,12 @@ pub(super) async fn record(
     .map_err(db)?;
     Ok(done.rows_affected() == 1)
 }
+
+pub(super) async fn prune(s: &SqliteStore, before: DateTime<Utc>) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < ?")
+        .bind(ts(before))
+        .execute(&s.writer)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected())
+}
