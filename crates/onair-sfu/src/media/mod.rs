@@ -4,6 +4,7 @@
 //! disconnects and room events go out through [`Engine::poll_output`]. No sockets, no tokio:
 //! the shell owns those. One engine owns all `Rtc`s, so the packet path takes no locks.
 
+mod admin;
 mod forward;
 mod negotiate;
 mod peer;
@@ -295,34 +296,6 @@ impl Engine {
         let Some(sid) = sid else { return false };
         self.core
             .leave(now, &sid, proto::DisconnectReason::ParticipantRemoved);
-        self.pump(now);
-        true
-    }
-
-    /// Server-side mute: the track is marked muted and its publisher asked to mute it.
-    pub fn mute_track(
-        &mut self,
-        now: Instant,
-        room: &RoomName,
-        identity: &Identity,
-        track: &TrackSid,
-        muted: bool,
-    ) -> bool {
-        let sid = self
-            .core
-            .members(room)
-            .find(|p| &p.identity == identity)
-            .map(|p| p.sid.clone());
-        let Some(sid) = sid else { return false };
-        if !self.core.set_muted(&sid, track, muted) {
-            return false;
-        }
-        let request = proto::MuteTrackRequest {
-            sid: track.to_string(),
-            muted,
-        };
-        self.outputs
-            .push_back(EngineOutput::Signal(sid, Box::new(Msg::Mute(request))));
         self.pump(now);
         true
     }

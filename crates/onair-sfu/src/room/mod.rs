@@ -5,6 +5,7 @@
 //! (str0m peers) lives elsewhere; the core only says "subscribe B to track T" and the media
 //! layer makes it so.
 
+mod admin;
 mod output;
 mod participant;
 #[cfg(test)]
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use livekit_protocol as proto;
 use proto::signal_response::Message as Msg;
 
+pub use admin::ParticipantChange;
 pub use output::{RoomEvent, RoomOutput};
 pub use participant::{Participant, Track, TrackKind};
 
