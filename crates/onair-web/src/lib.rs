@@ -13,7 +13,7 @@
 //!
 //! The media server is reached only through LiveKit's public API (`livekit-api`): tokens are
 //! minted with `AccessToken` ([`tokens`]), rooms are created and deleted with `RoomClient`
-//! ([`rooms`]), and events arrive as signed webhooks ([`webhooks`]) that drive go-live, viewer
+//! (`rooms`), and events arrive as signed webhooks ([`webhooks`]) that drive go-live, viewer
 //! counts and the creator-absent grace period. [`tasks`] sweeps live streams in the background.
 //! The same code therefore runs against the embedded server and against LiveKit Cloud.
 
