@@ -138,6 +138,7 @@ export class E2E {
         kind: t.kind,
         source: t.source,
         subscribed: t.isSubscribed,
+        muted: t.isMuted,
         simulcasted: t.simulcasted ?? false,
       })),
     }));

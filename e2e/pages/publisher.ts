@@ -1,6 +1,7 @@
 // The publisher page: joins with the SDK's default options and publishes the (fake) camera and
 // microphone with default publish options, which for the camera means simulcast.
 
+import { Track } from 'livekit-client';
 import { E2E, describe } from './common';
 
 class Publisher extends E2E {
@@ -15,6 +16,30 @@ class Publisher extends E2E {
       console.log('e2e(publisher): camera and microphone published');
     } catch (e) {
       this.publishError = describe(e);
+    }
+  }
+
+  /** Mutes (true) or unmutes the camera: the track stays published, a MuteTrackRequest is sent. */
+  async setCameraMuted(muted: boolean): Promise<string> {
+    const pub = this.room.localParticipant.getTrackPublication(Track.Source.Camera);
+    if (!pub?.track) return 'no camera publication';
+    try {
+      await (muted ? pub.mute() : pub.unmute());
+      return 'ok';
+    } catch (e) {
+      return describe(e);
+    }
+  }
+
+  /** Unpublishes the camera (the SDK renegotiates; there is no signal message for it). */
+  async unpublishCamera(): Promise<string> {
+    const pub = this.room.localParticipant.getTrackPublication(Track.Source.Camera);
+    if (!pub?.track) return 'no camera publication';
+    try {
+      await this.room.localParticipant.unpublishTrack(pub.track);
+      return 'ok';
+    } catch (e) {
+      return describe(e);
     }
   }
 
