@@ -62,7 +62,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(webhooks::router())
         .merge(ops::router())
         .merge(pages::router())
-        .fallback(ops::not_found)
+        .fallback(pages::not_found::<S>)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -57,6 +57,20 @@ pub fn router<S: Store>() -> Router<AppState<S>> {
         .route("/assets/{file}", get(assets::serve))
 }
 
+/// The router's fallback: a designed HTML 404 page for a browser navigating to an unknown
+/// path, the API's JSON 404 for everything else (API clients, `/api/*`, anything not asking
+/// for HTML).
+pub(crate) async fn not_found<S: Store>(ctx: Ctx, headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !wants_html || ctx.here.starts_with("/api/") {
+        return crate::ops::not_found().await.into_response();
+    }
+    Failure::new(&ctx.chrome(Nav::Other), AppError::NotFound("page")).into_response()
+}
+
 /// Content-Security-Policy for every page: no inline script or style, no third-party origins
 /// except avatar images and the media server's WebSocket/HTTPS endpoints (for the player).
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; \

@@ -311,3 +311,35 @@ async fn assets_are_embedded_content_addressed_and_cached() {
     assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn unknown_paths_answer_html_to_browsers_and_json_to_api_clients() {
+    let app = TestApp::spawn().await;
+    let guest = browser();
+    let navigate = |path: &str| {
+        guest
+            .get(app.url(path))
+            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+    };
+    let res = navigate("/no-such-page").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Page not found") && page.contains("Discover streams"));
+
+    // API paths and clients that do not ask for HTML keep the JSON error shape.
+    for res in [
+        navigate("/api/no-such-endpoint").send().await.unwrap(),
+        guest.get(app.url("/no-such-page")).send().await.unwrap(),
+    ] {
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    app.finish().await;
+}
