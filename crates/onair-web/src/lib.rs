@@ -37,9 +37,11 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
 use onair_store::Store;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -87,7 +89,12 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
                     tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = id)
                 }),
             )
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            // A panicking handler answers a logged 500 in the usual JSON shape instead of
+            // dropping the connection.
+            .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+                AppError::Internal("handler panicked".into()).into_response()
+            })),
     )
     .with_state(state)
 }
