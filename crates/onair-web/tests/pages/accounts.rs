@@ -214,3 +214,29 @@ async fn forms_without_a_valid_csrf_token_are_refused_and_change_nothing() {
     assert!(!studio.contains("Cross-site"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn sign_in_forms_share_the_login_rate_limit() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |config| {
+        config.rate_limits.auth_per_minute = 2;
+    })
+    .await;
+    let b = browser();
+    let (_, page) = get(&app, &b, "/login").await;
+    let token = csrf_of(&page);
+    let fields = [
+        ("email", "nobody@example.com"),
+        ("password", "wrong horse"),
+        ("csrf", token.as_str()),
+    ];
+    for _ in 0..2 {
+        let res = post_form(&app, &b, "/login", &fields).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = post_form(&app, &b, "/login", &fields).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Slow down a little") && page.contains("<!doctype html>"));
+    app.finish().await;
+}
