@@ -64,7 +64,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(webhooks::router())
         .merge(ops::router())
         .merge(pages::router())
-        .fallback(pages::not_found::<S>)
+        .fallback(pages::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -60,7 +60,7 @@ pub fn router<S: Store>() -> Router<AppState<S>> {
 /// The router's fallback: a designed HTML 404 page for a browser navigating to an unknown
 /// path, the API's JSON 404 for everything else (API clients, `/api/*`, anything not asking
 /// for HTML).
-pub(crate) async fn not_found<S: Store>(ctx: Ctx, headers: axum::http::HeaderMap) -> Response {
+pub(crate) async fn not_found(ctx: Ctx, headers: axum::http::HeaderMap) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
