@@ -66,18 +66,20 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain")))]
 pub async fn scrape<S: Store>(State(state): State<AppState<S>>) -> AppResult<Response> {
-    let counts = state.store.count_streams_by_status().await?;
-    for status in StreamStatus::ALL {
-        let n = counts
-            .iter()
-            .find(|(s, _)| *s == status)
-            .map_or(0, |(_, n)| *n);
-        // Gauges are f64; counts this large are far beyond any deployment.
-        #[expect(
-            clippy::cast_precision_loss,
-            reason = "stream counts fit in f64 exactly"
-        )]
-        metrics::gauge!("onair_streams", "status" => status.as_str()).set(n as f64);
+    // A database hiccup must not hide every other series: keep the last gauge values then.
+    match state.store.count_streams_by_status().await {
+        Ok(counts) => {
+            for status in StreamStatus::ALL {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or(0, |(_, n)| *n);
+                // Gauges are f64, exact for integers below 2^53.
+                let n = u32::try_from(n).map_or(f64::from(u32::MAX), f64::from);
+                metrics::gauge!("onair_streams", "status" => status.as_str()).set(n);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "streams gauge not refreshed"),
     }
     let body = handle().map(|h| {
         h.run_upkeep();
