@@ -23,6 +23,9 @@ pub struct SfuConfig {
     pub rooms: RoomDefaults,
     /// Whether a join may create its room (LiveKit's default is yes).
     pub auto_create_rooms: bool,
+    /// `http://` URLs that receive LiveKit's signed webhooks (room and participant lifecycle,
+    /// tracks). Empty: no webhooks.
+    pub webhook_urls: Vec<String>,
 }
 
 /// Limits and timeouts every room gets (LiveKit's defaults).
@@ -58,6 +61,7 @@ impl SfuConfig {
             advertise_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             rooms: RoomDefaults::default(),
             auto_create_rooms: true,
+            webhook_urls: Vec::new(),
         }
     }
 }
@@ -73,6 +77,7 @@ impl fmt::Debug for SfuConfig {
             .field("advertise_ip", &self.advertise_ip)
             .field("rooms", &self.rooms)
             .field("auto_create_rooms", &self.auto_create_rooms)
+            .field("webhook_urls", &self.webhook_urls)
             .finish()
     }
 }

@@ -50,7 +50,10 @@
 //! with empty/departure timeouts and max participants; duplicate identity replaces the old
 //! session; ping/pong and a 15 s signal timeout; a 20 s media timeout for vanished clients;
 //! leave both ways and on server shutdown. [`ServerHandle`] gives the admin API (list rooms and
-//! participants, remove participant, mute track, send data) and the room event stream.
+//! participants, remove participant, mute track, send data) and the room event stream;
+//! [`control`] serves it as LiveKit's RoomService (`/twirp/livekit.RoomService/*`, merged into
+//! [`MediaServer::router`]) and turns the events into signed webhooks to
+//! [`SfuConfig::webhook_urls`].
 //!
 //! Not yet: single-PC `/rtc/v1`; resume (`reconnect=1` is told to rejoin); token refresh;
 //! speaker detection and connection quality; bandwidth estimation driving the layer; RED
@@ -58,6 +61,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod control;
 pub mod ids;
 pub mod media;
 pub mod room;

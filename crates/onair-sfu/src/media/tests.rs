@@ -60,6 +60,8 @@ struct Net {
     now: Instant,
     engine: Engine,
     clients: Vec<Client>,
+    /// Wall-clock time spent inside the engine (for the forwarding-cost measurement).
+    engine_time: Duration,
 }
 
 fn rtc(now: Instant, addr: SocketAddr) -> Rtc {
@@ -87,6 +89,7 @@ impl Net {
             now,
             engine,
             clients: Vec::new(),
+            engine_time: Duration::ZERO,
         }
     }
 
@@ -144,8 +147,10 @@ impl Net {
                             Output::Timeout(_) => break,
                             Output::Transmit(t) => {
                                 moved = true;
+                                let started = Instant::now();
                                 self.engine
                                     .receive(self.now, Protocol::Udp, t.source, &t.contents);
+                                self.engine_time += started.elapsed();
                             }
                             Output::Event(e) => match e {
                                 Event::RtpPacket(p) => client.rtp.push(p),
@@ -242,7 +247,9 @@ impl Net {
                 c.publisher.handle_input(Input::Timeout(self.now)).unwrap();
                 c.subscriber.handle_input(Input::Timeout(self.now)).unwrap();
             }
+            let started = Instant::now();
             self.engine.handle_timeout(self.now);
+            self.engine_time += started.elapsed();
             self.settle();
         }
     }
@@ -304,7 +311,7 @@ impl Net {
             0x01,
             0x2a,
         ];
-        payload.resize(200, seq as u8);
+        payload.resize(1100, seq as u8);
         let ts = (seq * 3000) as u32;
         let mut api = client.publisher.direct_api();
         let tx = api.stream_tx_by_mid(mid, None).unwrap();
@@ -530,4 +537,44 @@ fn a_client_that_vanishes_is_removed_after_the_media_timeout() {
     );
     assert!(net.clients[alice].signals.iter().any(|m| matches!(m, Msg::Update(u)
         if u.participants.iter().any(|p| p.identity == "bob" && p.state == proto::participant_info::State::Disconnected as i32))));
+}
+
+/// Server CPU per forwarded packet per subscriber: everything the engine does (SRTP decrypt,
+/// forwarding decision, VP8 rewrite, `write_rtp`, SRTP encrypt, RTCP, timers) while one
+/// publisher's 1100-byte VP8 packets fan out to N subscribers. Run with
+/// `cargo test -p onair-sfu --release --lib forwarding_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn forwarding_cost() {
+    for subscribers in [1, 10, 25] {
+        let mut net = Net::new();
+        let publisher = net.join("publisher", true);
+        let mid = net.publish(publisher, Some("cam")).unwrap();
+        for i in 0..subscribers {
+            let s = net.join(&format!("viewer-{i}"), false);
+            net.publish(s, None);
+        }
+        net.run(Duration::from_secs(2));
+        net.send_vp8(publisher, mid, 1, true);
+        net.run(Duration::from_millis(100));
+        let before = (
+            net.engine_time,
+            net.clients.iter().map(|c| c.rtp.len()).sum::<usize>(),
+        );
+        let packets = 2000u64;
+        for seq in 2..2 + packets {
+            net.send_vp8(publisher, mid, seq, seq % 300 == 0);
+            if seq % 10 == 0 {
+                net.run(STEP);
+            }
+        }
+        net.run(Duration::from_millis(100));
+        let forwarded = net.clients.iter().map(|c| c.rtp.len()).sum::<usize>() - before.1;
+        let spent = net.engine_time - before.0;
+        println!(
+            "{subscribers:>3} subscribers: {forwarded} packets forwarded, {:.2} us of engine time per packet per subscriber",
+            spent.as_secs_f64() * 1e6 / forwarded as f64
+        );
+        assert!(forwarded as u64 >= packets * subscribers as u64 * 9 / 10);
+    }
 }

@@ -192,13 +192,18 @@ impl RoomCore {
         }
     }
 
-    /// Creates a room explicitly (RoomService CreateRoom). Returns its info; idempotent.
+    /// Creates a room explicitly (RoomService CreateRoom). Returns its info; idempotent. For
+    /// an existing room, `rules` (when given) replace its rules; an empty room's closing time
+    /// is not moved.
     pub fn create_room(
         &mut self,
         now: Instant,
         name: RoomName,
         rules: Option<RoomDefaults>,
     ) -> proto::Room {
+        if let (Some(new), Some(room)) = (rules, self.rooms.get_mut(&name)) {
+            room.rules = new;
+        }
         let rules = rules.unwrap_or(self.defaults);
         if !self.rooms.contains_key(&name) {
             let room = Room {

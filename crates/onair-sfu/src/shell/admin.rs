@@ -69,6 +69,11 @@ impl ServerHandle {
         self.ask(|e, _| e.core().rooms()).await
     }
 
+    /// One room; `None` if there is no such room.
+    pub async fn room(&self, room: RoomName) -> Result<Option<proto::Room>, SfuError> {
+        self.ask(move |e, _| e.core().room_info(&room)).await
+    }
+
     /// Closes a room, disconnecting everyone; `false` if there is no such room.
     pub async fn delete_room(&self, room: RoomName) -> Result<bool, SfuError> {
         self.ask(move |e, now| e.delete_room(now, &room)).await

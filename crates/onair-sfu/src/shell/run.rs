@@ -16,6 +16,8 @@ use super::signal::{self, SignalState};
 use super::tcp::{self, TcpEvent};
 use crate::auth::{Authenticator, JoinGrant};
 use crate::config::SfuConfig;
+use crate::control::RoomApi;
+use crate::control::webhooks::Bridge;
 use crate::ids::ParticipantSid;
 use crate::media::{Endpoints, Engine, EngineOutput};
 use crate::room::{JoinError, JoinOptions, RoomEvent};
@@ -49,6 +51,9 @@ pub enum SfuError {
     /// The server has stopped.
     #[error("media server stopped")]
     Stopped,
+    /// The webhook URLs or keys are unusable.
+    #[error(transparent)]
+    Webhooks(#[from] onair_control::webhook::WebhookConfigError),
 }
 
 /// What the run loop is asked to do.
@@ -87,6 +92,10 @@ pub struct MediaServer {
     commands: mpsc::Sender<Command>,
     auth: Arc<Authenticator>,
     events: broadcast::Sender<RoomEvent>,
+    /// RoomService's key pair (the one tokens are signed with) and default room rules.
+    api_keys: onair_control::ApiKeys,
+    rooms: crate::config::RoomDefaults,
+    webhooks: Option<Bridge>,
     udp_addr: SocketAddr,
     tcp_addr: Option<SocketAddr>,
     run: JoinHandle<()>,
@@ -139,12 +148,27 @@ impl MediaServer {
             unix_ms(),
         )?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        // Subscribed before the loop starts, so the first room's events are not missed.
+        let webhooks = if config.webhook_urls.is_empty() {
+            None
+        } else {
+            let hooks = onair_control::WebhookConfig::new(
+                config.webhook_urls.clone(),
+                &config.api_key,
+                &config.api_secret,
+            );
+            let sender = onair_control::WebhookSender::start(hooks)?;
+            Some(Bridge::start(events.subscribe(), sender))
+        };
         let run = tokio::spawn(run_loop(engine, udp, command_rx, events.clone()));
         tracing::info!(udp = %udp_addr, tcp = ?tcp_addr, advertise = %config.advertise_ip, "media server started");
         Ok(MediaServer {
             commands,
             auth: Arc::new(Authenticator::new(&config.api_key, &config.api_secret)),
             events,
+            api_keys: onair_control::ApiKeys::single(&config.api_key, &config.api_secret),
+            rooms: config.rooms,
+            webhooks,
             udp_addr,
             tcp_addr,
             run,
@@ -153,12 +177,15 @@ impl MediaServer {
     }
 
     /// The signalling routes: `/rtc`, `/rtc/validate`, and the single-PC fallbacks `/rtc/v1`,
-    /// `/rtc/v1/validate` (404, so clients use dual-PC `/rtc`).
+    /// `/rtc/v1/validate` (404, so clients use dual-PC `/rtc`); and LiveKit's RoomService,
+    /// `/twirp/livekit.RoomService/*`, authenticated with the same key pair.
     pub fn router(&self) -> Router {
+        let rooms = RoomApi::new(self.handle(), self.rooms);
         signal::router(SignalState {
             auth: self.auth.clone(),
             commands: self.commands.clone(),
         })
+        .merge(onair_control::router(rooms, self.api_keys.clone()))
     }
 
     /// The bound UDP media address.
@@ -179,7 +206,8 @@ impl MediaServer {
         }
     }
 
-    /// Sends every participant a leave, closes their peers, and stops.
+    /// Sends every participant a leave, closes their peers, and stops; then delivers the
+    /// webhooks still queued (room_finished, participant_left…) for at most a few seconds.
     pub async fn shutdown(self) {
         let (done, wait) = oneshot::channel();
         if self.commands.send(Command::Shutdown { done }).await.is_ok() {
@@ -189,6 +217,9 @@ impl MediaServer {
             t.abort();
         }
         let _ = self.run.await;
+        if let Some(webhooks) = self.webhooks {
+            webhooks.shutdown().await;
+        }
     }
 }
 
