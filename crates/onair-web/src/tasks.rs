@@ -1,6 +1,6 @@
 //! Background work, one sweep per `sweep_interval` until cancelled: reconcile room presence
 //! with the media server, end streams whose creator stayed away past the grace period, meter
-//! live minutes, and drop expired sessions and idle rate-limit state.
+//! live minutes, and drop expired sessions, old webhook event ids and idle rate-limit state.
 //!
 //! Each sweep is bounded by a timeout, so a hung database or media server delays the next sweep
 //! instead of piling up work. Errors are logged and the next sweep tries again.
@@ -15,6 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 use crate::streams::service;
+
+/// How long a webhook event id is remembered for replay protection. LiveKit retries a failed
+/// delivery for minutes, not hours, so a day is far longer than any redelivery of the same
+/// event while keeping the table from growing with every event ever received.
+pub const WEBHOOK_ID_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 
 /// Starts the sweeper; it stops when `cancel` fires.
 pub fn spawn<S: Store>(state: AppState<S>, cancel: CancellationToken) -> JoinHandle<()> {
@@ -52,6 +57,10 @@ pub async fn sweep<S: Store>(state: &AppState<S>, now: DateTime<Utc>) -> Result<
         meter(state, &stream, now).await?;
     }
     state.store.delete_expired_sessions(now).await?;
+    state
+        .store
+        .prune_webhook_events(now - WEBHOOK_ID_RETENTION)
+        .await?;
     state.limits.prune();
     Ok(())
 }
@@ -110,8 +119,10 @@ async fn reconcile<S: Store>(
 }
 
 /// Charges each live minute completed since `started_at` and not yet billed; ends the stream
-/// with `credits_exhausted` when a minute cannot be paid.
-async fn meter<S: Store>(
+/// with `credits_exhausted` when a minute cannot be paid. `stream` is a snapshot: when the
+/// stream ended since it was read, the store refuses the charge and metering simply stops.
+/// Public so tests can drive it with a stale snapshot.
+pub async fn meter<S: Store>(
     state: &AppState<S>,
     stream: &Stream,
     now: DateTime<Utc>,
@@ -143,6 +154,8 @@ async fn meter<S: Store>(
                 }
                 break;
             }
+            // Ended meanwhile (by its creator, a webhook or another sweep): nothing to bill.
+            Err(StoreError::StatusConflict { .. }) => break,
             Err(e) => return Err(e),
         }
     }

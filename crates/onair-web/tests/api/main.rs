@@ -13,4 +13,5 @@ mod bad_input;
 mod helpers;
 mod ops;
 mod story;
+mod sweep;
 mod webhooks;

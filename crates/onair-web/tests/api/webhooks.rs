@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn live_stream(app: &TestApp) -> (User, String, String) {
+pub(crate) async fn live_stream(app: &TestApp) -> (User, String, String) {
     let creator = app.signup().await;
     let id = app.create_stream(&creator, "Live").await["id"]
         .as_str()
