@@ -30,6 +30,7 @@ pub fn mount_media_server(router: Router, settings: &Settings) -> anyhow::Result
     config.udp_port = settings.media.udp_port;
     config.tcp_port = Some(settings.media.tcp_port);
     config.advertise_ip = settings.advertise_ip();
+    config.webhook_urls = webhook_urls(settings);
     let server = onair_sfu::MediaServer::start(config)?;
     let router = router.merge(server.router());
     tokio::spawn(async move {
@@ -42,4 +43,28 @@ pub fn mount_media_server(router: Router, settings: &Settings) -> anyhow::Result
         server.shutdown().await;
     });
     Ok(router)
+}
+
+/// Where the embedded media server posts its webhooks: always the platform's own
+/// `/api/livekit/webhook` (on loopback when bound to every interface), then any extra
+/// comma-separated `http://` URLs in `ONAIR_WEBHOOK_URLS`.
+fn webhook_urls(settings: &Settings) -> Vec<String> {
+    let mut own = settings.bind;
+    if own.ip().is_unspecified() {
+        own.set_ip(match own.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let mut urls = vec![format!("http://{own}/api/livekit/webhook")];
+    if let Ok(extra) = std::env::var("ONAIR_WEBHOOK_URLS") {
+        urls.extend(
+            extra
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    urls
 }

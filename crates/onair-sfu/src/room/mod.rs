@@ -410,6 +410,16 @@ impl RoomCore {
             participant: sid.clone(),
             reason,
         });
+        // Its tracks end with it (LiveKit sends track_unpublished for each before
+        // participant_left).
+        for track in &participant.tracks {
+            self.outputs
+                .push_back(RoomOutput::event(RoomEvent::TrackUnpublished {
+                    room: room_name.clone(),
+                    participant: info.clone(),
+                    track: track.to_proto(),
+                }));
+        }
         self.outputs
             .push_back(RoomOutput::event(RoomEvent::ParticipantLeft {
                 room: room_name,
