@@ -43,8 +43,10 @@
 //! Search (`StreamFilter::query`) matches a case-insensitive substring of the title or
 //! description. Titles and descriptions are stored a second time lower-cased by Rust
 //! (`title_folded`, `description_folded`), so both backends fold Unicode the same way and `%`
-//! or `_` in a query are plain characters. A search scans the filtered rows (no index serves an
-//! arbitrary substring); every other listing is served by a partial index per order.
+//! or `_` in a query are plain characters. On SQLite, a query of three characters or more is
+//! narrowed by an FTS5 trigram index over the folded columns (`streams_fts`, kept in sync by
+//! triggers) and then re-checked as a plain substring, so results equal a scan's; shorter
+//! queries scan the filtered rows. Every other listing is served by a partial index per order.
 //!
 //! # Concurrency
 //!

@@ -39,5 +39,7 @@ mod lifecycle;
 mod listing;
 #[path = "contract/misc.rs"]
 mod misc;
+#[path = "contract/search.rs"]
+mod search;
 #[path = "contract/streams.rs"]
 mod streams;

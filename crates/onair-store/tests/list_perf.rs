@@ -107,6 +107,14 @@ async fn measure(backend: &str, store: &AnyStore, creator: AccountId) {
             "query \"stream 4242\"",
             with(&|f| f.query = Some("Stream 4242".into())),
         ),
+        (
+            "query \"stream 99\"",
+            with(&|f| f.query = Some("stream 99".into())),
+        ),
+        (
+            "query \"99\" (short)",
+            with(&|f| f.query = Some("99".into())),
+        ),
     ];
     for (name, filter) in cases {
         let mut times: Vec<Duration> = Vec::with_capacity(RUNS);

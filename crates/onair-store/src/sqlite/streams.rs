@@ -200,6 +200,15 @@ pub(super) async fn delete(s: &SqliteStore, id: StreamId, now: DateTime<Utc>) ->
     Ok(())
 }
 
+/// The shortest needle the trigram index `streams_fts` can answer; shorter ones scan.
+const TRIGRAM: usize = 3;
+
+/// `needle` as one FTS5 phrase: a double-quoted string (inner quotes doubled), so that no
+/// character of it is read as query syntax.
+fn fts_phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
+}
+
 fn push_filter(q: &mut QueryBuilder<Sqlite>, filter: &StreamFilter, needle: Option<&str>) {
     q.push(" WHERE s.deleted_at IS NULL");
     if let Some(status) = filter.status {
@@ -211,6 +220,13 @@ fn push_filter(q: &mut QueryBuilder<Sqlite>, filter: &StreamFilter, needle: Opti
             .push_bind(id_text(creator.as_uuid()));
     }
     if let Some(needle) = needle {
+        if needle.chars().count() >= TRIGRAM {
+            // The trigram index narrows the candidates to rows holding every trigram of the
+            // needle in order; `instr` below keeps the exact substring semantics.
+            q.push(" AND s.rowid IN (SELECT rowid FROM streams_fts WHERE streams_fts MATCH ")
+                .push_bind(fts_phrase(needle))
+                .push(")");
+        }
         q.push(" AND (instr(s.title_folded, ")
             .push_bind(needle.to_owned())
             .push(") > 0 OR instr(s.description_folded, ")
