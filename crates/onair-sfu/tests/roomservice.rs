@@ -16,7 +16,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use common::*;
 use livekit_api::access_token::TokenVerifier;
-use livekit_api::services::room::{CreateRoomOptions, RoomClient, UpdateParticipantOptions};
+use livekit_api::services::room::{
+    CreateRoomOptions, RoomClient, SendDataOptions, UpdateParticipantOptions,
+};
 use livekit_api::services::{ServerError, ServiceError};
 use livekit_api::webhooks::WebhookReceiver;
 use livekit_protocol as proto;
@@ -222,6 +224,94 @@ async fn participants_are_listed_updated_muted_and_removed() {
     .await;
     assert_eq!(leave.reason, proto::DisconnectReason::RoomDeleted as i32);
     assert!(rooms.list_rooms(vec![]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn permissions_subscriptions_and_data_reach_the_room_or_refuse_bad_input() {
+    let app = spawn().await;
+    let rooms = client(&app);
+    let mut alice = app
+        .connect_query(&token("alice", grants("studio")))
+        .await
+        .unwrap();
+    join(&mut alice).await;
+    let add = proto::AddTrackRequest {
+        cid: "cam".into(),
+        r#type: proto::TrackType::Video as i32,
+        source: proto::TrackSource::Camera as i32,
+        ..Default::default()
+    };
+    send(&mut alice, Req::AddTrack(add)).await;
+    let track = recv_until(&mut alice, |m| match m {
+        Msg::TrackPublished(p) => p.track,
+        _ => None,
+    })
+    .await;
+
+    // Bad input is refused and changes nothing.
+    assert_eq!(
+        twirp(
+            rooms
+                .update_subscriptions("studio", "alice", vec!["not-a-sid".into()], true)
+                .await
+        )
+        .0,
+        "invalid_argument"
+    );
+    assert_eq!(
+        twirp(
+            rooms
+                .update_subscriptions("studio", "nobody", vec![track.sid.clone()], false)
+                .await
+        )
+        .0,
+        "not_found"
+    );
+    rooms
+        .update_subscriptions("studio", "alice", vec![track.sid.clone()], false)
+        .await
+        .unwrap();
+    let options = SendDataOptions {
+        destination_identities: vec!["alice".into()],
+        topic: Some("news".into()),
+        ..Default::default()
+    };
+    rooms
+        .send_data("studio", b"hello".to_vec(), options)
+        .await
+        .unwrap();
+    assert_eq!(
+        twirp(
+            rooms
+                .send_data("nowhere", b"x".to_vec(), SendDataOptions::default())
+                .await
+        ),
+        ("not_found".into(), "requested room does not exist".into())
+    );
+    let still = rooms.get_participant("studio", "alice").await.unwrap();
+    assert_eq!(still.tracks.len(), 1);
+
+    // Revoking canPublish unpublishes the camera; the publisher is told.
+    let viewer = UpdateParticipantOptions {
+        permission: Some(proto::ParticipantPermission {
+            can_subscribe: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let info = rooms
+        .update_participant("studio", "alice", viewer)
+        .await
+        .unwrap();
+    assert!(
+        info.tracks.is_empty(),
+        "camera must be unpublished: {info:?}"
+    );
+    assert!(!info.permission.unwrap().can_publish);
+    recv_until(&mut alice, |m| {
+        matches!(m, Msg::TrackUnpublished(u) if u.track_sid == track.sid).then_some(())
+    })
+    .await;
 }
 
 /// A verified webhook, or why it was refused.
