@@ -98,3 +98,33 @@ async def test_calls_without_the_grant_or_with_a_wrong_secret_are_refused(onair)
         assert (err.value.code, err.value.status) == ("unauthenticated", 401)
     async with onair.room_api() as lk:
         assert (await lk.room.list_rooms(api.ListRoomsRequest())).rooms == []
+
+
+async def test_send_data_reaches_the_named_participant_with_its_topic(onair):
+    alice, bob = rtc.Room(), rtc.Room()
+    got: dict[str, asyncio.Queue] = {"alice": asyncio.Queue(), "bob": asyncio.Queue()}
+    for name, room in (("alice", alice), ("bob", bob)):
+        room.on("data_received", lambda pkt, name=name: got[name].put_nowait((bytes(pkt.data), pkt.topic)))
+    await alice.connect(onair.ws_url, onair.token("alice", "studio"))
+    await bob.connect(onair.ws_url, onair.token("bob", "studio"))
+    async with onair.room_api() as lk:
+        await lk.room.send_data(
+            api.SendDataRequest(
+                room="studio",
+                data=b"to-bob",
+                kind=api.DataPacket.Kind.RELIABLE,
+                destination_identities=["bob"],
+                topic="news",
+            )
+        )
+        await lk.room.send_data(
+            api.SendDataRequest(room="studio", data=b"to-all", kind=api.DataPacket.Kind.RELIABLE)
+        )
+    try:
+        assert await asyncio.wait_for(got["bob"].get(), WAIT_S) == (b"to-bob", "news")
+        # Alice's first packet is the one to everyone: the one to bob never reached her.
+        assert (await asyncio.wait_for(got["alice"].get(), WAIT_S))[0] == b"to-all"
+    except asyncio.TimeoutError:
+        raise AssertionError(f"within {WAIT_S}s: server data did not arrive") from None
+    for room in (alice, bob):
+        await room.disconnect()
