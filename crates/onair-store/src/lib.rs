@@ -46,7 +46,10 @@
 //! or `_` in a query are plain characters. On SQLite, a query of three characters or more is
 //! narrowed by an FTS5 trigram index over the folded columns (`streams_fts`, kept in sync by
 //! triggers) and then re-checked as a plain substring, so results equal a scan's; shorter
-//! queries scan the filtered rows. Every other listing is served by a partial index per order.
+//! queries scan the filtered rows. On PostgreSQL, such a query is an escaped `LIKE '%…%'`,
+//! served by `pg_trgm` GIN indexes when the extension could be created (the migration goes on
+//! without it, and search then scans). Every other listing is served by a partial index per
+//! order.
 //!
 //! # Concurrency
 //!

@@ -208,13 +208,42 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, filter: &StreamFilter, needle: Op
     if let Some(creator) = filter.creator {
         q.push(" AND s.creator_id = ").push_bind(*creator.as_uuid());
     }
-    if let Some(needle) = needle {
+    let Some(needle) = needle else {
+        return;
+    };
+    if needle.chars().count() >= TRIGRAM {
+        // `LIKE` with every wildcard escaped is the same substring test as `strpos`, and the
+        // `pg_trgm` indexes (when the extension is installed) can answer it.
+        let pattern = like_pattern(needle);
+        q.push(" AND (s.title_folded LIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR s.description_folded LIKE ")
+            .push_bind(pattern)
+            .push(")");
+    } else {
         q.push(" AND (strpos(s.title_folded, ")
             .push_bind(needle.to_owned())
             .push(") > 0 OR strpos(s.description_folded, ")
             .push_bind(needle.to_owned())
             .push(") > 0)");
     }
+}
+
+/// The shortest needle a trigram index can narrow; shorter ones scan.
+const TRIGRAM: usize = 3;
+
+/// `%needle%` with `\`, `%` and `_` escaped (backslash is `LIKE`'s default escape character).
+fn like_pattern(needle: &str) -> String {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for c in needle.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 pub(super) async fn list(s: &PgStore, filter: &StreamFilter) -> StoreResult<(Vec<Stream>, u64)> {

@@ -44,6 +44,7 @@ async fn search_matches_substrings_of_every_length(s: AnyStore) {
     let japan = make("日本語ライブ", "東京から", 2).await;
     let music = make("Guitar 🎸🎸🎸 night", "Say \"hi\" AND NEAR(*) -x", 3).await;
     let greek = make("ΣΟΦΙΑ live", "Straße und Ärger", 4).await;
+    let sale = make("Sale: 50%_off", "Files in C:\\temp", 5).await;
 
     // One and two characters: the short path.
     assert_eq!(
@@ -88,6 +89,20 @@ async fn search_matches_substrings_of_every_length(s: AnyStore) {
         "a substring, not a boolean"
     );
     assert_eq!(search(&s, "%_%").await, (vec![], 0));
+    assert_eq!(
+        search(&s, "50%_o").await,
+        (vec![sale], 1),
+        "% and _ are literal"
+    );
+    assert_eq!(search(&s, "0%").await, (vec![sale], 1));
+    assert_eq!(search(&s, "5_%").await, (vec![], 0));
+    assert_eq!(
+        search(&s, "c:\\te").await,
+        (vec![sale], 1),
+        "so is a backslash"
+    );
+    assert_eq!(search(&s, "\\t").await, (vec![sale], 1));
+    assert_eq!(search(&s, "c:\\\\").await, (vec![], 0));
     assert_eq!(
         search(&s, "e c").await,
         (vec![rust], 1),
