@@ -404,6 +404,7 @@ async fn room_events_become_signed_webhooks_in_order_and_shutdown_flushes_them()
     assert!(room.sid.starts_with("RM_"));
     assert_eq!(first[1].room.as_ref().unwrap().sid, room.sid);
     assert_eq!(first[1].participant.as_ref().unwrap().identity, "alice");
+    assert_eq!(first[1].room.as_ref().unwrap().num_participants, 1);
     assert!(first.iter().all(|e| e.id.starts_with("EV_")));
 
     // The unpublish below comes from the shutdown's leave; everything must arrive although the

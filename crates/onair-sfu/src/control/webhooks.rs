@@ -78,8 +78,9 @@ fn lagged(lost: u64) {
     tracing::warn!(lost, "webhook bridge fell behind; room events lost");
 }
 
-/// The open rooms as last announced, so participant and track events carry their room's
-/// sid, name and settings as LiveKit's do.
+/// The open rooms as announced when they started, with their participant count kept up to date
+/// from joins and leaves, so participant and track events carry their room's sid, name,
+/// settings and count as LiveKit's do. (Metadata changed later is not followed.)
 #[derive(Default)]
 struct Rooms(HashMap<String, proto::Room>);
 
@@ -94,6 +95,12 @@ impl Rooms {
             })
     }
 
+    fn count(&mut self, name: &crate::ids::RoomName, change: impl FnOnce(u32) -> u32) {
+        if let Some(room) = self.0.get_mut(name.as_str()) {
+            room.num_participants = change(room.num_participants);
+        }
+    }
+
     fn send(&mut self, sender: &WebhookSender, event: RoomEvent) {
         let hook = match event {
             RoomEvent::RoomStarted { room } => {
@@ -105,9 +112,11 @@ impl Rooms {
                 webhook::room_finished(room)
             }
             RoomEvent::ParticipantJoined { room, participant } => {
+                self.count(&room, |n| n.saturating_add(1));
                 webhook::participant_joined(self.room(&room), participant)
             }
             RoomEvent::ParticipantLeft { room, participant } => {
+                self.count(&room, |n| n.saturating_sub(1));
                 webhook::participant_left(self.room(&room), participant)
             }
             RoomEvent::TrackPublished {
