@@ -19,6 +19,8 @@ use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 
 use super::*;
+
+mod fuzz;
 use crate::auth::{JoinGrant, Permission};
 
 const SERVER: &str = "127.0.0.1:7882";
