@@ -423,3 +423,47 @@ async fn room_events_become_signed_webhooks_in_order_and_shutdown_flushes_them()
         ]
     );
 }
+
+#[tokio::test]
+async fn create_room_limits_apply_to_joins_and_a_second_create_raises_them() {
+    let app = spawn().await;
+    let rooms = client(&app);
+    let one = CreateRoomOptions {
+        max_participants: 1,
+        ..Default::default()
+    };
+    rooms.create_room("small", one).await.unwrap();
+    let mut alice = app
+        .connect_query(&token("alice", grants("small")))
+        .await
+        .unwrap();
+    join(&mut alice).await;
+    let mut bob = app
+        .connect_query(&token("bob", grants("small")))
+        .await
+        .unwrap();
+    match recv(&mut bob).await {
+        Msg::Leave(l) => assert_eq!(l.reason, proto::DisconnectReason::JoinFailure as i32),
+        other => panic!("a full room must refuse bob with a leave, got {other:?}"),
+    }
+
+    let two = CreateRoomOptions {
+        max_participants: 2,
+        ..Default::default()
+    };
+    assert_eq!(
+        rooms
+            .create_room("small", two)
+            .await
+            .unwrap()
+            .max_participants,
+        2
+    );
+    let mut carol = app
+        .connect_query(&token("carol", grants("small")))
+        .await
+        .unwrap();
+    join(&mut carol).await;
+    let people = rooms.list_participants("small").await.unwrap();
+    assert_eq!(people.len(), 2);
+}
