@@ -49,7 +49,9 @@
 //! queries scan the filtered rows. On PostgreSQL, such a query is an escaped `LIKE '%…%'`,
 //! served by `pg_trgm` GIN indexes when the extension could be created (the migration goes on
 //! without it, and search then scans). Every other listing is served by a partial index per
-//! order.
+//! order. On SQLite, the total of an unfiltered or status-only listing (and
+//! `count_streams_by_status`) is read from `stream_counts`, kept per status by triggers, rather
+//! than counted row by row.
 //!
 //! # Concurrency
 //!

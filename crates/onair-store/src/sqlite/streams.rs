@@ -240,13 +240,20 @@ pub(super) async fn list(
     filter: &StreamFilter,
 ) -> StoreResult<(Vec<Stream>, u64)> {
     let needle = needle(filter.query.as_deref());
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM streams s");
-    push_filter(&mut count, filter, needle.as_deref());
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&s.reader)
-        .await
-        .map_err(db)?;
+    let total: i64 = if filter.creator.is_none() && needle.is_none() {
+        // Kept per status by triggers (`stream_counts`): no row counting.
+        let mut count =
+            QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(n), 0) FROM stream_counts");
+        if let Some(status) = filter.status {
+            count.push(" WHERE status = ").push_bind(status.as_str());
+        }
+        count.build_query_scalar().fetch_one(&s.reader).await
+    } else {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM streams s");
+        push_filter(&mut count, filter, needle.as_deref());
+        count.build_query_scalar().fetch_one(&s.reader).await
+    }
+    .map_err(db)?;
 
     let (limit, offset) = limit_offset(filter.page);
     let mut page = QueryBuilder::<Sqlite>::new(stream_select!());
@@ -310,12 +317,10 @@ pub(super) async fn live(s: &SqliteStore) -> StoreResult<Vec<Stream>> {
 }
 
 pub(super) async fn count_by_status(s: &SqliteStore) -> StoreResult<Vec<(StreamStatus, u64)>> {
-    let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM streams WHERE deleted_at IS NULL GROUP BY status",
-    )
-    .fetch_all(&s.reader)
-    .await
-    .map_err(db)?;
+    let rows = sqlx::query("SELECT status, n FROM stream_counts")
+        .fetch_all(&s.reader)
+        .await
+        .map_err(db)?;
     crate::convert::status_counts(&rows)
 }
 

@@ -10,6 +10,7 @@ contract_tests!(
     list_orders_each_status_as_documented,
     list_paginates_with_totals,
     count_streams_by_status_and_live_streams,
+    totals_follow_every_change,
 );
 
 fn filter(status: Option<StreamStatus>) -> StreamFilter {
@@ -228,4 +229,70 @@ async fn count_streams_by_status_and_live_streams(s: AnyStore) {
         .map(|st| st.id)
         .collect();
     assert_eq!(live, vec![one.id, two.id], "oldest start first");
+}
+
+/// `[all, scheduled, live, ended]` as listings report them; checked against
+/// `count_streams_by_status`, which must agree.
+async fn totals(s: &AnyStore) -> [u64; 4] {
+    let mut f = filter(None);
+    f.page.limit = 1;
+    let all = s.list_streams(&f).await.unwrap().1;
+    let mut by_status = [0; 3];
+    for (slot, status) in by_status.iter_mut().zip(StreamStatus::ALL) {
+        f.status = Some(status);
+        *slot = s.list_streams(&f).await.unwrap().1;
+    }
+    let counts: Vec<u64> = s
+        .count_streams_by_status()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(
+        counts,
+        by_status.to_vec(),
+        "metrics counts agree with listings"
+    );
+    [all, by_status[0], by_status[1], by_status[2]]
+}
+
+async fn totals_follow_every_change(s: AnyStore) {
+    let a = account(&s, "ada@example.com", 0).await;
+    assert_eq!(totals(&s).await, [0, 0, 0, 0]);
+    let one = stream(&s, a.id, "one").await;
+    let two = stream(&s, a.id, "two").await;
+    let three = stream(&s, a.id, "three").await;
+    assert_eq!(totals(&s).await, [3, 3, 0, 0]);
+    s.go_live(one.id, Credits::ZERO, at(1)).await.unwrap();
+    s.go_live(two.id, Credits::ZERO, at(2)).await.unwrap();
+    assert_eq!(totals(&s).await, [3, 1, 2, 0]);
+    s.end_stream(one.id, EndReason::Creator, at(3))
+        .await
+        .unwrap();
+    assert!(s.go_live(one.id, Credits::ZERO, at(4)).await.is_err());
+    assert_eq!(
+        totals(&s).await,
+        [3, 1, 1, 1],
+        "a refused change counts nothing"
+    );
+    let patch = onair_store::StreamPatch {
+        title: Some(onair_domain::StreamTitle::parse("renamed").unwrap()),
+        description: None,
+        scheduled_for: None,
+    };
+    s.update_stream(three.id, patch, at(5)).await.unwrap();
+    assert_eq!(totals(&s).await, [3, 1, 1, 1]);
+    s.delete_stream(two.id, at(6)).await.unwrap();
+    s.delete_stream(two.id, at(7)).await.unwrap();
+    assert_eq!(totals(&s).await, [2, 1, 0, 1], "deleted once, counted once");
+    // A deleted stream that is still LIVE can be ended; it stays out of every count.
+    s.end_stream(two.id, EndReason::RoomFinished, at(8))
+        .await
+        .unwrap();
+    assert_eq!(totals(&s).await, [2, 1, 0, 1]);
+    s.end_stream(three.id, EndReason::Cancelled, at(9))
+        .await
+        .unwrap();
+    assert_eq!(totals(&s).await, [2, 0, 0, 2]);
 }
