@@ -4,7 +4,7 @@
 //! `onair_control::router` serves `/twirp/livekit.RoomService/*` against the live rooms (the
 //! protocol layer has already authenticated the caller and checked grants and limits; this
 //! module maps requests onto admin calls and answers with LiveKit's `not_found` messages).
-//! [`webhooks`] forwards the run loop's [`crate::room::RoomEvent`]s to a
+//! The `webhooks` bridge forwards the run loop's [`crate::room::RoomEvent`]s to a
 //! [`onair_control::WebhookSender`] from a task of its own, so the loop never waits on HTTP.
 
 mod rooms;
