@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use livekit_api::services::room::{CreateRoomOptions, RoomClient};
+use livekit_api::services::{ServerError, ServerErrorCode, ServiceError};
 use livekit_protocol::ParticipantInfo;
 
 use crate::config::{LiveKitConfig, MediaMode};
@@ -82,10 +83,18 @@ impl Rooms {
         });
     }
 
-    /// The room's participants, or `None` when the RoomService could not answer.
+    /// The room's participants, or `None` when the RoomService could not answer. A room the
+    /// media server does not know (`not_found`: never created, closed, or lost in a restart of
+    /// the media server) has nobody in it, so the creator counts as absent and the grace period
+    /// runs: a stream is never left LIVE forever by a room that no longer exists.
     pub(crate) async fn participants(&self, room: &str) -> Option<Vec<ParticipantInfo>> {
         match self.client.list_participants(room).await {
             Ok(list) => Some(list),
+            Err(ServiceError::Twirp(ServerError::Twirp(code)))
+                if code.code == ServerErrorCode::NOT_FOUND =>
+            {
+                Some(Vec::new())
+            }
             Err(e) => {
                 // Asked every sweep; a media server without RoomService would flood the log.
                 metrics::counter!("onair_room_service_errors_total", "op" => "list_participants")
