@@ -61,9 +61,12 @@ async function startOnair(extraEnv = {}) {
   const logPath = path.join(dir, 'onair.log');
   const log = openSync(logPath, 'w');
   const proc = spawn(BIN, ['serve'], { env, cwd: dir, stdio: ['ignore', log, log] });
+  let spawnError = null;
+  proc.once('error', (e) => (spawnError = e));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (spawnError) throw new Error(`could not start ${BIN}: ${spawnError.message}`);
     if (proc.exitCode !== null) throw new Error(`onair exited early:\n${readFileSync(logPath, 'utf8')}`);
     try {
       if ((await fetch(`${url}/readyz`)).ok) break;
@@ -196,7 +199,13 @@ describe('webhooks (livekit-server-sdk WebhookReceiver)', () => {
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const hook = `http://127.0.0.1:${server.address().port}/hook`;
-    const onair = await startOnair({ ONAIR_WEBHOOK_URLS: hook });
+    let onair;
+    try {
+      onair = await startOnair({ ONAIR_WEBHOOK_URLS: hook });
+    } catch (e) {
+      server.close();
+      throw e;
+    }
     receiver = new WebhookReceiver(onair.key, onair.secret);
     const until = async (n) => {
       const deadline = Date.now() + WAIT_MS;
