@@ -2,7 +2,7 @@
 //! connection the server offers and (for publishers) a publisher peer connection the client
 //! offers, each a str0m `Rtc` in RTP mode on its own UDP socket, all driven by one task.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -13,7 +13,7 @@ use proto::signal_request::Message as Req;
 use proto::signal_response::Message as Msg;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::media::{Direction, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo, Ssrc};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
@@ -139,12 +139,18 @@ impl Peer {
     }
 }
 
-/// What a publisher sends: one VP8 track and optionally one Opus track.
+/// One simulcast layer of the published video (or the only one, with no rid).
+struct Layer {
+    rid: Option<Rid>,
+    source: Vp8Source,
+    seq: u64,
+}
+
+/// What a publisher sends: one VP8 track (three simulcast layers, or one) and optionally Opus.
 struct Outgoing {
     video: Mid,
     audio: Option<Mid>,
-    source: Vp8Source,
-    video_seq: u64,
+    layers: Vec<Layer>,
     audio_seq: u64,
     started: Option<Instant>,
     last_keyframe: Option<Instant>,
@@ -185,7 +191,11 @@ pub(crate) async fn run(
         &config.room,
         role == Role::Publisher,
     )?;
-    let (mut signal, _join) = Signal::join(&config.url, &token, JOIN_WAIT).await?;
+    let (mut signal, join) = Signal::join(&config.url, &token, JOIN_WAIT).await?;
+    let mut quality = QualityChoice::new(config.quality);
+    quality
+        .request(&mut signal, join.other_participants.iter())
+        .await?;
     match role {
         Role::Publisher => Stats::add(&stats.publishers_joined, 1),
         Role::Subscriber => Stats::add(&stats.subscribers_joined, 1),
@@ -221,6 +231,10 @@ pub(crate) async fn run(
         let step: Result<bool, ClientError> = tokio::select! {
             _ = stop.changed() => Ok(false),
             msg = signal.recv() => match msg {
+                Ok(Some(Msg::Update(update))) => quality
+                    .request(&mut signal, update.participants.iter())
+                    .await
+                    .map(|()| true),
                 Ok(Some(msg)) => handle_signal(msg, &mut signal, &mut subscriber, publisher.as_mut(), outgoing.as_mut()).await,
                 Ok(None) => Err(ClientError::Signal("the server closed the signal socket".into())),
                 Err(e) => Err(e),
@@ -291,20 +305,76 @@ async fn recv_optional(peer: Option<&mut Peer>) -> std::io::Result<(usize, Socke
     }
 }
 
+/// One layer to publish: LiveKit's rid names and quality, sized like the browser SDK's
+/// defaults (each lower layer half the resolution of the next).
+struct PlannedLayer {
+    rid: Option<&'static str>,
+    quality: proto::VideoQuality,
+    width: u16,
+    height: u16,
+    kbps: u32,
+}
+
+fn layer_plan(config: &LoadConfig) -> Vec<PlannedLayer> {
+    let full = PlannedLayer {
+        rid: config.simulcast.then_some("f"),
+        quality: proto::VideoQuality::High,
+        width: config.width,
+        height: config.height,
+        kbps: config.video_kbps,
+    };
+    if !config.simulcast {
+        return vec![full];
+    }
+    vec![
+        PlannedLayer {
+            rid: Some("q"),
+            quality: proto::VideoQuality::Low,
+            width: config.width / 4,
+            height: config.height / 4,
+            kbps: (config.video_kbps / 12).max(60),
+        },
+        PlannedLayer {
+            rid: Some("h"),
+            quality: proto::VideoQuality::Medium,
+            width: config.width / 2,
+            height: config.height / 2,
+            kbps: (config.video_kbps / 4).max(120),
+        },
+        full,
+    ]
+}
+
 /// Announces the tracks (AddTrack, as the SDKs do) and offers the publisher connection.
 async fn offer_tracks(
     signal: &mut Signal,
     peer: &mut Peer,
     config: &LoadConfig,
 ) -> Result<Outgoing, ClientError> {
+    let plan = layer_plan(config);
     let add = |cid: &str, kind: proto::TrackType, source: proto::TrackSource| {
+        let video = kind == proto::TrackType::Video;
         Req::AddTrack(proto::AddTrackRequest {
             cid: cid.into(),
             name: cid.into(),
             r#type: kind as i32,
             source: source as i32,
-            width: u32::from(config.width),
-            height: u32::from(config.height),
+            width: if video { u32::from(config.width) } else { 0 },
+            height: if video { u32::from(config.height) } else { 0 },
+            layers: if video {
+                plan.iter()
+                    .map(|l| proto::VideoLayer {
+                        quality: l.quality as i32,
+                        width: u32::from(l.width),
+                        height: u32::from(l.height),
+                        bitrate: l.kbps * 1000,
+                        rid: l.rid.unwrap_or_default().to_owned(),
+                        ..Default::default()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             ..Default::default()
         })
     };
@@ -326,12 +396,19 @@ async fn offer_tracks(
     }
     let mut api = peer.rtc.sdp_api();
     let stream = Some("load".to_owned());
+    let simulcast = config.simulcast.then(|| Simulcast {
+        send: plan
+            .iter()
+            .filter_map(|l| l.rid.map(SimulcastLayer::new))
+            .collect(),
+        recv: Vec::new(),
+    });
     let video = api.add_media(
         MediaKind::Video,
         Direction::SendOnly,
         stream.clone(),
         Some("video".into()),
-        None,
+        simulcast,
     );
     let audio = config.audio.then(|| {
         api.add_media(
@@ -356,14 +433,62 @@ async fn offer_tracks(
     Ok(Outgoing {
         video,
         audio,
-        source: Vp8Source::new(config.video_kbps, config.fps, config.width, config.height),
-        video_seq: 1,
+        layers: plan
+            .iter()
+            .map(|l| Layer {
+                rid: l.rid.map(Rid::from),
+                source: Vp8Source::new(l.kbps, config.fps, l.width, l.height),
+                seq: 1,
+            })
+            .collect(),
         audio_seq: 1,
         started: None,
         last_keyframe: None,
         keyframe_wanted: true,
         pending: Some(pending),
     })
+}
+
+/// A subscriber's fixed quality request, sent once for each video track it learns about (as
+/// `setVideoQuality` does in the browser SDK). `None` leaves the server's default.
+struct QualityChoice {
+    quality: Option<proto::VideoQuality>,
+    asked: HashSet<String>,
+}
+
+impl QualityChoice {
+    fn new(quality: Option<proto::VideoQuality>) -> Self {
+        Self {
+            quality,
+            asked: HashSet::new(),
+        }
+    }
+
+    async fn request(
+        &mut self,
+        signal: &mut Signal,
+        participants: impl Iterator<Item = &proto::ParticipantInfo>,
+    ) -> Result<(), ClientError> {
+        let Some(quality) = self.quality else {
+            return Ok(());
+        };
+        let new: Vec<String> = participants
+            .flat_map(|p| &p.tracks)
+            .filter(|t| t.r#type == proto::TrackType::Video as i32)
+            .filter(|t| self.asked.insert(t.sid.clone()))
+            .map(|t| t.sid.clone())
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        signal
+            .send(Req::TrackSetting(proto::UpdateTrackSettings {
+                track_sids: new,
+                quality: quality as i32,
+                ..Default::default()
+            }))
+            .await
+    }
 }
 
 /// Applies one signal message; `Ok(false)` ends the client (the server said leave).
@@ -440,20 +565,23 @@ fn send_frame(peer: &mut Peer, out: &mut Outgoing, shared: &Shared) -> Result<()
         out.last_keyframe = Some(now);
     }
     let rtp_time = (now.duration_since(started).as_micros() * 90 / 1000) as u32;
-    let packets = out.source.frame(keyframe, shared.now_us());
-    let last = packets.len() - 1;
+    let sent_us = shared.now_us();
     let mut api = peer.rtc.direct_api();
-    let Some(tx) = api.stream_tx_by_mid(out.video, None) else {
-        return Ok(()); // not negotiated yet
-    };
-    for (i, payload) in packets.into_iter().enumerate() {
-        Stats::add(&shared.stats.sent_packets, 1);
-        Stats::add(&shared.stats.sent_bytes, payload.len() as u64);
-        let write = RtpWrite::new(pt, SeqNo::from(out.video_seq), rtp_time, now, payload)
-            .marker(i == last)
-            .nackable(true);
-        tx.write_rtp(write);
-        out.video_seq += 1;
+    for layer in &mut out.layers {
+        let Some(tx) = api.stream_tx_by_mid(out.video, layer.rid) else {
+            continue; // not negotiated (yet)
+        };
+        let packets = layer.source.frame(keyframe, sent_us);
+        let last = packets.len() - 1;
+        for (i, payload) in packets.into_iter().enumerate() {
+            Stats::add(&shared.stats.sent_packets, 1);
+            Stats::add(&shared.stats.sent_bytes, payload.len() as u64);
+            let write = RtpWrite::new(pt, SeqNo::from(layer.seq), rtp_time, now, payload)
+                .marker(i == last)
+                .nackable(true);
+            tx.write_rtp(write);
+            layer.seq += 1;
+        }
     }
     peer.timeout()
 }

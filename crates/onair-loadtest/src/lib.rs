@@ -51,6 +51,10 @@ pub struct LoadConfig {
     pub height: u16,
     /// Each publisher also sends Opus audio (20 ms packets).
     pub audio: bool,
+    /// Publish three simulcast layers (`q`, `h`, `f` at ¼, ½ and full size), as browsers do.
+    pub simulcast: bool,
+    /// What subscribers ask for (`UpdateTrackSettings`); `None` takes the server's default.
+    pub quality: Option<livekit_protocol::VideoQuality>,
     /// New clients started per second.
     pub ramp_per_sec: u32,
     /// The address the clients' UDP sockets bind to (loopback for tests).
@@ -72,6 +76,8 @@ impl LoadConfig {
             width: 1280,
             height: 720,
             audio: true,
+            simulcast: true,
+            quality: None,
             ramp_per_sec: 20,
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         }
@@ -90,6 +96,8 @@ impl std::fmt::Debug for LoadConfig {
             .field("video_kbps", &self.video_kbps)
             .field("fps", &self.fps)
             .field("audio", &self.audio)
+            .field("simulcast", &self.simulcast)
+            .field("quality", &self.quality)
             .field("ramp_per_sec", &self.ramp_per_sec)
             .finish_non_exhaustive()
     }

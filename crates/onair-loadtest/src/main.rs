@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use clap::Parser;
+use livekit_protocol::VideoQuality;
 use onair_loadtest::cpu::CpuMeter;
 use onair_loadtest::{Histogram, Load, LoadConfig};
 
@@ -35,6 +36,12 @@ struct Args {
     /// Publish video only.
     #[arg(long)]
     no_audio: bool,
+    /// Publish one video layer instead of three simulcast layers (q, h, f).
+    #[arg(long)]
+    no_simulcast: bool,
+    /// The layer subscribers ask for (UpdateTrackSettings); default: the server's choice.
+    #[arg(long, value_parser = ["low", "medium", "high"])]
+    quality: Option<String>,
     /// Clients started per second.
     #[arg(long, default_value_t = 20)]
     ramp: u32,
@@ -58,18 +65,30 @@ async fn main() -> anyhow::Result<()> {
         video_kbps: args.video_kbps,
         fps: args.fps,
         audio: !args.no_audio,
+        simulcast: !args.no_simulcast,
+        quality: args.quality.as_deref().map(|q| match q {
+            "low" => VideoQuality::Low,
+            "medium" => VideoQuality::Medium,
+            _ => VideoQuality::High,
+        }),
         ramp_per_sec: args.ramp,
         bind_ip: args.bind_ip,
         ..LoadConfig::new(&args.url, &args.api_key, &args.api_secret, args.subscribers)
     };
     println!("machine: {}", machine());
     println!(
-        "load: {} publisher(s) of VP8 {} kbit/s @ {} fps{}, {} subscriber(s), room {:?} at {}",
+        "load: {} publisher(s) of VP8 {} kbit/s @ {} fps{}{}, {} subscriber(s) asking for {}, room {:?} at {}",
         args.publishers,
         args.video_kbps,
         args.fps,
+        if args.no_simulcast {
+            ""
+        } else {
+            " (simulcast q/h/f)"
+        },
         if args.no_audio { "" } else { " + Opus" },
         args.subscribers,
+        args.quality.as_deref().unwrap_or("the default layer"),
         args.room,
         args.url
     );
