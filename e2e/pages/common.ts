@@ -61,6 +61,12 @@ export class E2E {
   firstVideoFrameMs: number | null = null;
   subscribed: SubscribedTrack[] = [];
   received: ReceivedData[] = [];
+  /**
+   * Connection and participant events in order (`reconnecting`, `signalReconnecting`,
+   * `reconnected`, `participantConnected:<identity>`, `participantDisconnected:<identity>`,
+   * `disconnected`), so a test can tell a resume from a full rejoin.
+   */
+  events: string[] = [];
   private videoElements: HTMLVideoElement[] = [];
 
   constructor(readonly role: string) {
@@ -70,7 +76,15 @@ export class E2E {
       this.state = s;
       console.log(`e2e(${role}): connection state ${s}`);
     });
-    room.on(RoomEvent.Disconnected, (reason) => console.log(`e2e(${role}): disconnected, reason ${reason}`));
+    room.on(RoomEvent.Disconnected, (reason) => {
+      this.events.push('disconnected');
+      console.log(`e2e(${role}): disconnected, reason ${reason}`);
+    });
+    room.on(RoomEvent.Reconnecting, () => this.events.push('reconnecting'));
+    room.on(RoomEvent.SignalReconnecting, () => this.events.push('signalReconnecting'));
+    room.on(RoomEvent.Reconnected, () => this.events.push('reconnected'));
+    room.on(RoomEvent.ParticipantConnected, (p) => this.events.push(`participantConnected:${p.identity}`));
+    room.on(RoomEvent.ParticipantDisconnected, (p) => this.events.push(`participantDisconnected:${p.identity}`));
     room.on(RoomEvent.TrackSubscribed, (track, pub, participant) => {
       this.subscribed.push({
         sid: pub.trackSid,
@@ -214,6 +228,19 @@ export class E2E {
     }
   }
 
+  /**
+   * Runs one of livekit-client's own failure simulations (`signal-reconnect`,
+   * `resume-reconnect`, …); returns 'ok' or the error's description.
+   */
+  async simulate(scenario: string): Promise<string> {
+    try {
+      await this.room.simulateScenario(scenario as Parameters<Room['simulateScenario']>[0]);
+      return 'ok';
+    } catch (e) {
+      return describe(e);
+    }
+  }
+
   /** Local publications (sid, kind, source, simulcast) of this page. */
   localTracks() {
     return [...this.room.localParticipant.trackPublications.values()].map((t) => ({
@@ -246,7 +273,9 @@ export class E2E {
     return {
       loaded: true,
       role: this.role,
+      sid: this.room.localParticipant.sid,
       state: this.state,
+      events: this.events,
       error: this.error,
       connectedAtMs: this.connectedAtMs,
       firstVideoFrameMs: this.firstVideoFrameMs,
