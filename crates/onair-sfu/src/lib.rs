@@ -62,7 +62,8 @@
 //! still forwarded both ways, nobody told anything — for the room's departure timeout (20 s by
 //! default; CreateRoom can change it per room). Messages for it are held meanwhile (up to 256)
 //! and no subscriber offer is made. A `reconnect=1&sid=PA_…` connection whose token verifies
-//! for the same identity and room resumes it: `reconnect` (ReconnectResponse) comes first, then
+//! for the same identity and room resumes it: `reconnect` (ReconnectResponse, with the sequence
+//! of the last reliable data packet received from it, so the client resends later ones) first, then
 //! the held messages in order, everyone's current info and the room, a refreshed token, and an
 //! ICE-restart offer on the subscriber PC; the client's `sync_state` (subscriptions, disabled
 //! tracks, published tracks) and ICE-restart publisher offer are then handled like any other.
@@ -87,8 +88,7 @@
 //! signed with the server's key, valid for [`TokenRefresh::validity`] (10 minutes) or until the
 //! original's expiry if later. A detached participant gets one when it resumes.
 //!
-//! Not yet: single-PC `/rtc/v1`; `last_message_seq` in the ReconnectResponse (clients resend no
-//! reliable data after a resume); speaker detection and connection quality; bandwidth estimation driving the layer; RED
+//! Not yet: single-PC `/rtc/v1`; speaker detection and connection quality; bandwidth estimation driving the layer; RED
 //! unwrapping for subscribers without RED; dynacast; metadata updates from clients; TURN.
 
 pub mod auth;

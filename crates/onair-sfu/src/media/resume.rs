@@ -44,6 +44,9 @@ pub struct SignalLink {
     /// A subscriber offer was in flight at the resume: the ICE restart waits until it is
     /// settled (sync state, the client's next offer, or its late answer).
     restart_after_pending: bool,
+    /// Highest `sequence` of the reliable data packets received from the participant: a
+    /// resuming client resends what it sent after it (`last_message_seq`).
+    last_reliable_seq: u32,
 }
 
 impl SignalLink {
@@ -82,6 +85,13 @@ impl Engine {
     ) {
         self.core.keep_token(now, sid, claims);
         self.pump(now);
+    }
+
+    /// Remembers how far the participant's reliable data got, for `last_message_seq`.
+    pub(super) fn note_reliable_sequence(&mut self, sid: &ParticipantSid, sequence: u32) {
+        if let Some(peer) = self.peers.get_mut(sid) {
+            peer.signal.last_reliable_seq = peer.signal.last_reliable_seq.max(sequence);
+        }
     }
 
     /// Holds a signal message for a detached participant; returns every other output.
@@ -153,7 +163,8 @@ impl Engine {
         peer.signal.detached = false;
         peer.signal.awaiting_sync = true;
         let held = std::mem::take(&mut peer.signal.held);
-        self.core.resume(sid, grant)?;
+        let last_seq = peer.signal.last_reliable_seq;
+        self.core.resume(sid, grant, last_seq)?;
         self.pump(now);
         self.outputs.extend(
             held.into_iter()

@@ -62,12 +62,19 @@ impl RoomCore {
     /// Reattaches a session to a new signal connection whose token verified as `grant`: the
     /// identity and room must be the session's. Queues the ReconnectResponse, which must be the
     /// first message on the new connection. The session may also still be attached (a second
-    /// connection replaces the first).
-    pub fn resume(&mut self, sid: &ParticipantSid, grant: &JoinGrant) -> Result<(), ResumeError> {
+    /// connection replaces the first). `last_message_seq` is the last reliable data sequence
+    /// received from the participant (the client resends later ones).
+    pub fn resume(
+        &mut self,
+        sid: &ParticipantSid,
+        grant: &JoinGrant,
+        last_message_seq: u32,
+    ) -> Result<(), ResumeError> {
         self.check_resume(sid, grant)?;
         self.detached.remove(sid);
         let reconnect = proto::ReconnectResponse {
             server_info: Some(server_info()),
+            last_message_seq,
             ..Default::default()
         };
         self.signal(sid, Msg::Reconnect(reconnect));

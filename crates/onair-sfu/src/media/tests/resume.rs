@@ -525,3 +525,42 @@ fn refreshed_tokens_are_sent_at_start_and_after_a_resume_and_verify() {
         "a resumed session gets a fresh token"
     );
 }
+
+#[test]
+fn the_reconnect_response_names_the_last_reliable_data_packet_received() {
+    let mut s = studio();
+    let alice = s.alice;
+    let channel = s.net.clients[alice]
+        .reliable
+        .expect("alice's _reliable channel opened");
+    for sequence in [1, 2, 3] {
+        let packet = proto::DataPacket {
+            sequence,
+            value: Some(proto::data_packet::Value::User(proto::UserPacket {
+                payload: b"hi".to_vec(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let client = &mut s.net.clients[alice];
+        client
+            .publisher
+            .channel(channel)
+            .unwrap()
+            .write(true, &packet.encode_to_vec())
+            .unwrap();
+        s.net.run(Duration::from_millis(50));
+    }
+    assert_eq!(s.net.clients[s.bob].data.len(), 3);
+    s.drop_signal(alice);
+    let got = s
+        .resume(alice, "alice", proto::ReconnectReason::RrSubscriberFailed)
+        .unwrap();
+    let Some(Msg::Reconnect(r)) = got.first() else {
+        panic!("no reconnect first")
+    };
+    assert_eq!(
+        r.last_message_seq, 3,
+        "the client resends what came after it"
+    );
+}

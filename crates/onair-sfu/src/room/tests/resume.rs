@@ -55,7 +55,7 @@ fn a_detached_participant_is_kept_silently_and_resumes_with_its_sid_and_tracks()
     );
     assert!(core.subscribers_of(&t).any(|s| s == &b));
 
-    core.resume(&a, &grant("studio", "alice")).unwrap();
+    core.resume(&a, &grant("studio", "alice"), 0).unwrap();
     core.resync(&a);
     let out = drain(&mut core);
     assert!(
@@ -113,7 +113,7 @@ fn a_participant_not_resumed_within_the_departure_timeout_leaves_as_usual() {
         ]
     ));
     assert_eq!(
-        core.resume(&a, &grant("studio", "alice")),
+        core.resume(&a, &grant("studio", "alice"), 0),
         Err(ResumeError::UnknownParticipant)
     );
 }
@@ -144,13 +144,13 @@ fn a_resume_for_another_identity_or_room_is_refused_and_changes_nothing() {
     core.detach(now, &a);
     for (room, identity) in [("studio", "bob"), ("studio", "mallory"), ("other", "alice")] {
         assert_eq!(
-            core.resume(&a, &grant(room, identity)),
+            core.resume(&a, &grant(room, identity), 0),
             Err(ResumeError::Mismatch),
             "{identity}@{room}"
         );
     }
     assert_eq!(
-        core.resume(&ParticipantSid::generate(), &grant("studio", "alice")),
+        core.resume(&ParticipantSid::generate(), &grant("studio", "alice"), 0),
         Err(ResumeError::UnknownParticipant)
     );
     assert!(drain(&mut core).is_empty());
@@ -315,7 +315,7 @@ fn a_detached_participant_gets_no_refreshed_token_until_it_resumes() {
     core.handle_timeout(now + Duration::from_secs(60));
     assert!(refreshed(&drain(&mut core), &a).is_empty());
     let back = now + Duration::from_secs(90);
-    core.resume(&a, &grant("studio", "alice")).unwrap();
+    core.resume(&a, &grant("studio", "alice"), 0).unwrap();
     core.refresh_token_now(back, &a);
     assert_eq!(refreshed(&drain(&mut core), &a).len(), 1);
     assert_eq!(core.poll_timeout(), Some(back + Duration::from_secs(60)));
