@@ -88,8 +88,9 @@
 //! signed with the server's key, valid for [`TokenRefresh::validity`] (10 minutes) or until the
 //! original's expiry if later. A detached participant gets one when it resumes.
 //!
-//! Not yet: single-PC `/rtc/v1`; speaker detection and connection quality; bandwidth estimation driving the layer; RED
-//! unwrapping for subscribers without RED; dynacast; metadata updates from clients; TURN.
+//! Not yet: single-PC `/rtc/v1`; speaker detection and connection quality; bandwidth
+//! estimation driving the layer; RED unwrapping for subscribers without RED; dynacast; metadata
+//! updates from clients; TURN.
 
 pub mod auth;
 pub mod config;
