@@ -6,15 +6,13 @@
 
 use std::time::SystemTime;
 
-use livekit_api::access_token::{Claims, TokenVerifier, VideoGrants};
 use str0m::Candidate;
 
 use super::*;
-use crate::config::TokenRefresh;
-use crate::room::{ResumeError, TokenSigner};
+use crate::room::ResumeError;
 
-const KEY: &str = "key";
-const SECRET: &str = "a-secret-long-enough-for-hs256-signing";
+mod continuity;
+mod lost_offer;
 
 fn unix_ms_now() -> i64 {
     SystemTime::now()
@@ -397,170 +395,4 @@ fn a_session_that_missed_too_much_is_told_to_rejoin() {
         refused.map(|m| m.len()).unwrap_or_default()
     );
     assert!(s.net.engine.core().participant(&s.sid(alice)).is_none());
-}
-
-/// Bob publishes a second camera while Alice's signal connection is failing: the offer adding
-/// it to Alice's subscriber PC is lost with the connection.
-fn lost_offer() -> (Studio, Mid) {
-    let mut s = studio();
-    let (alice, bob) = (s.alice, s.bob);
-    s.net.clients[alice].signal_up = false;
-    let mid = s.net.publish(bob, Some("cam-b2")).unwrap();
-    s.net.run(Duration::from_millis(200));
-    assert_eq!(
-        offers(&s.net.clients[alice].lost).len(),
-        1,
-        "the offer was lost"
-    );
-    let sid = s.sid(alice);
-    s.net.engine.disconnected(s.net.now, &sid);
-    s.net.settle();
-    (s, mid)
-}
-
-#[test]
-fn an_offer_lost_with_the_connection_is_made_again_after_the_resume() {
-    let (mut s, mid) = lost_offer();
-    let (alice, bob) = (s.alice, s.bob);
-    let got = s
-        .resume(alice, "alice", proto::ReconnectReason::RrSignalDisconnected)
-        .unwrap();
-    assert!(
-        offers(&got).is_empty(),
-        "the ICE restart waits for the sync state"
-    );
-    // The client never saw the offer: its sync state names the one before.
-    let sync = s.sync_state(alice);
-    s.sync_and_restart_publisher(alice, sync, None);
-    assert!(
-        s.flow_on(bob, mid, alice) >= 9,
-        "bob's second camera does not reach alice"
-    );
-    assert!(s.flow(bob, alice) >= 9);
-}
-
-#[test]
-fn an_offer_the_client_applied_before_the_loss_is_settled_with_its_sync_state() {
-    let (mut s, mid) = lost_offer();
-    let (alice, bob) = (s.alice, s.bob);
-    // The client did get the offer and answered it; only the answer was lost.
-    let Some(Msg::Offer(offer)) = s.net.clients[alice]
-        .lost
-        .iter()
-        .find(|m| matches!(m, Msg::Offer(_)))
-        .cloned()
-    else {
-        unreachable!()
-    };
-    let answer = s.net.clients[alice]
-        .subscriber
-        .sdp_api()
-        .accept_offer(SdpOffer::from_sdp_string(&offer.sdp).unwrap())
-        .unwrap();
-    s.resume(alice, "alice", proto::ReconnectReason::RrSignalDisconnected)
-        .unwrap();
-    let sync = proto::SyncState {
-        offer: Some(offer.clone()),
-        answer: Some(proto::SessionDescription {
-            r#type: "answer".into(),
-            sdp: answer.to_sdp_string(),
-            id: offer.id,
-            ..Default::default()
-        }),
-        ..s.sync_state(alice)
-    };
-    // The ICE restart offer that follows must extend what the client has (the deliverer
-    // panics on an offer the client's str0m refuses).
-    s.sync_and_restart_publisher(alice, sync, None);
-    assert!(
-        s.flow_on(bob, mid, alice) >= 9,
-        "bob's second camera does not reach alice"
-    );
-}
-
-#[test]
-fn refreshed_tokens_are_sent_at_start_and_after_a_resume_and_verify() {
-    let mut s = studio();
-    let alice = s.alice;
-    s.net
-        .engine
-        .set_token_signer(TokenSigner::new(KEY, SECRET, TokenRefresh::default()));
-    let now_s = (unix_ms_now() / 1000) as usize;
-    let original = Claims {
-        exp: now_s + 60,
-        nbf: now_s,
-        iss: KEY.into(),
-        sub: "alice".into(),
-        video: VideoGrants {
-            room_join: true,
-            room: "studio".into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let sid = s.sid(alice);
-    s.net.engine.keep_token(s.net.now, &sid, original.clone());
-    s.net.settle();
-    let verifier = TokenVerifier::with_api_key(KEY, SECRET);
-    let tokens = |msgs: &[Msg]| -> Vec<Claims> {
-        msgs.iter()
-            .filter_map(|m| match m {
-                Msg::RefreshToken(t) => Some(verifier.verify(t).unwrap()),
-                _ => None,
-            })
-            .collect()
-    };
-    let [first] = &tokens(&s.net.clients[alice].signals)[..] else {
-        panic!("one refreshed token at start")
-    };
-    assert_eq!(first.video, original.video);
-    assert!(first.exp > original.exp);
-    s.drop_signal(alice);
-    let got = s
-        .resume(alice, "alice", proto::ReconnectReason::RrSignalDisconnected)
-        .unwrap();
-    assert_eq!(
-        tokens(&got).len(),
-        1,
-        "a resumed session gets a fresh token"
-    );
-}
-
-#[test]
-fn the_reconnect_response_names_the_last_reliable_data_packet_received() {
-    let mut s = studio();
-    let alice = s.alice;
-    let channel = s.net.clients[alice]
-        .reliable
-        .expect("alice's _reliable channel opened");
-    for sequence in [1, 2, 3] {
-        let packet = proto::DataPacket {
-            sequence,
-            value: Some(proto::data_packet::Value::User(proto::UserPacket {
-                payload: b"hi".to_vec(),
-                ..Default::default()
-            })),
-            ..Default::default()
-        };
-        let client = &mut s.net.clients[alice];
-        client
-            .publisher
-            .channel(channel)
-            .unwrap()
-            .write(true, &packet.encode_to_vec())
-            .unwrap();
-        s.net.run(Duration::from_millis(50));
-    }
-    assert_eq!(s.net.clients[s.bob].data.len(), 3);
-    s.drop_signal(alice);
-    let got = s
-        .resume(alice, "alice", proto::ReconnectReason::RrSubscriberFailed)
-        .unwrap();
-    let Some(Msg::Reconnect(r)) = got.first() else {
-        panic!("no reconnect first")
-    };
-    assert_eq!(
-        r.last_message_seq, 3,
-        "the client resends what came after it"
-    );
 }
