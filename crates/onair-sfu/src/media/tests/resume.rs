@@ -12,6 +12,7 @@ use super::*;
 use crate::room::ResumeError;
 
 mod continuity;
+mod hostile;
 mod lost_offer;
 
 fn unix_ms_now() -> i64 {

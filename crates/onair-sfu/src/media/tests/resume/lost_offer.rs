@@ -5,7 +5,7 @@ use super::*;
 
 /// Bob publishes a second camera while Alice's signal connection is failing: the offer adding
 /// it to Alice's subscriber PC is lost with the connection.
-fn lost_offer() -> (Studio, Mid) {
+pub(super) fn lost_offer() -> (Studio, Mid) {
     let mut s = studio();
     let (alice, bob) = (s.alice, s.bob);
     s.net.clients[alice].signal_up = false;
