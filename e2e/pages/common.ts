@@ -35,6 +35,9 @@ export interface InboundStats {
   frameWidth?: number;
   frameHeight?: number;
   codec?: string;
+  /** Chrome's freeze statistics for video (a freeze: a frame gap well above the average). */
+  freezeCount?: number;
+  totalFreezesDuration?: number;
 }
 
 /**
@@ -67,6 +70,8 @@ export class E2E {
    * `disconnected`), so a test can tell a resume from a full rejoin.
    */
   events: string[] = [];
+  /** When each of `events` happened (ms since navigation start). */
+  eventTimes: number[] = [];
   private videoElements: HTMLVideoElement[] = [];
 
   constructor(readonly role: string) {
@@ -77,14 +82,14 @@ export class E2E {
       console.log(`e2e(${role}): connection state ${s}`);
     });
     room.on(RoomEvent.Disconnected, (reason) => {
-      this.events.push('disconnected');
+      this.event('disconnected');
       console.log(`e2e(${role}): disconnected, reason ${reason}`);
     });
-    room.on(RoomEvent.Reconnecting, () => this.events.push('reconnecting'));
-    room.on(RoomEvent.SignalReconnecting, () => this.events.push('signalReconnecting'));
-    room.on(RoomEvent.Reconnected, () => this.events.push('reconnected'));
-    room.on(RoomEvent.ParticipantConnected, (p) => this.events.push(`participantConnected:${p.identity}`));
-    room.on(RoomEvent.ParticipantDisconnected, (p) => this.events.push(`participantDisconnected:${p.identity}`));
+    room.on(RoomEvent.Reconnecting, () => this.event('reconnecting'));
+    room.on(RoomEvent.SignalReconnecting, () => this.event('signalReconnecting'));
+    room.on(RoomEvent.Reconnected, () => this.event('reconnected'));
+    room.on(RoomEvent.ParticipantConnected, (p) => this.event(`participantConnected:${p.identity}`));
+    room.on(RoomEvent.ParticipantDisconnected, (p) => this.event(`participantDisconnected:${p.identity}`));
     room.on(RoomEvent.TrackSubscribed, (track, pub, participant) => {
       this.subscribed.push({
         sid: pub.trackSid,
@@ -184,6 +189,8 @@ export class E2E {
           frameWidth: s.frameWidth,
           frameHeight: s.frameHeight,
           codec: s.codecId ? report.get(s.codecId)?.mimeType : undefined,
+          freezeCount: s.freezeCount,
+          totalFreezesDuration: s.totalFreezesDuration,
         };
       }
     });
@@ -226,6 +233,16 @@ export class E2E {
     } catch (e) {
       return describe(e);
     }
+  }
+
+  private event(name: string) {
+    this.events.push(name);
+    this.eventTimes.push(performance.now());
+  }
+
+  /** Milliseconds since navigation start, on the page's clock (for timing events). */
+  now(): number {
+    return performance.now();
   }
 
   /**
@@ -276,6 +293,7 @@ export class E2E {
       sid: this.room.localParticipant.sid,
       state: this.state,
       events: this.events,
+      eventTimes: this.eventTimes,
       error: this.error,
       connectedAtMs: this.connectedAtMs,
       firstVideoFrameMs: this.firstVideoFrameMs,

@@ -31,7 +31,9 @@ suite.test('a publisher whose signal connection drops resumes without the viewer
   assert.match(before.sid, /^PA_/);
   const originalToken = new URL(publisher.websockets.find((u) => u.includes('/rtc?'))).searchParams.get('access_token');
   const viewerEventsBefore = (await m.viewer.snapshot()).events.length;
+  const freezesBefore = await m.video();
 
+  const simulatedAt = await publisher.call('now');
   assert.equal(await publisher.call('simulate', 'signal-reconnect'), 'ok');
   const after = await until(
     async () => {
@@ -65,6 +67,13 @@ suite.test('a publisher whose signal connection drops resumes without the viewer
   assert.equal(claims.video.room, 'resume-room');
 
   await keepsDecoding(m, 30, 'the viewer keeps decoding the camera after the resume (framesDecoded grows by more than 30)');
+  const freezesAfter = await m.video();
+  const resumedAt = after.eventTimes[after.events.indexOf('reconnected')];
+  console.log(
+    `resume: signal closed → Reconnected in ${Math.round(resumedAt - simulatedAt)} ms; ` +
+      `viewer video freezes during it: ${(freezesAfter.freezeCount ?? 0) - (freezesBefore.freezeCount ?? 0)} ` +
+      `(${Math.round(((freezesAfter.totalFreezesDuration ?? 0) - (freezesBefore.totalFreezesDuration ?? 0)) * 1000)} ms)`,
+  );
   const viewer = await m.viewer.snapshot();
   const seen = viewer.events.slice(viewerEventsBefore);
   assert.deepEqual(seen, [], `the viewer saw the publisher come and go: ${seen}`);
