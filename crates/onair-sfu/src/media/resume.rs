@@ -10,6 +10,14 @@
 //! A subscriber offer that was in flight when the connection dropped is settled with the client's
 //! `sync_state`: accepted with the answer the client reports if the client applied it, else
 //! rolled back and made again.
+//!
+//! ICE restart with str0m 0.25: the server's own restart is `SdpApi::ice_restart(true)` (new
+//! credentials, same host candidates) in the next subscriber offer; str0m switches to the new
+//! local credentials when the answer is accepted. A client's restart needs nothing: an offer
+//! whose `a=ice-ufrag` differs makes `accept_offer` pick new local credentials itself. Either
+//! way the engine reads the PC's local credentials after the offer/answer and moves the ufrag
+//! demux entry. The address demux keeps the old addresses (a client that moved may still send
+//! from them until its new pair is nominated); they are dropped when the participant leaves.
 
 use std::collections::VecDeque;
 use std::time::Instant;
