@@ -15,7 +15,8 @@ use common::*;
 use futures::StreamExt;
 use livekit_api::access_token::TokenVerifier;
 use livekit_protocol as proto;
-use onair_sfu::room::RoomEvent;
+use onair_sfu::auth::Permission;
+use onair_sfu::room::{ParticipantChange, RoomEvent};
 use proto::signal_request::Message as Req;
 use proto::signal_response::Message as Msg;
 use tokio_tungstenite::tungstenite::Message;
@@ -230,4 +231,43 @@ async fn a_session_whose_media_never_connected_leaves_when_its_socket_drops() {
     )
     .await;
     assert!(is_reconnect_leave(&recv(&mut ws).await));
+}
+
+#[tokio::test]
+async fn a_permission_change_sends_a_token_with_the_new_grants() {
+    let app = spawn().await;
+    let (mut ws, _sid, _) = join_with_refresh(&app, "alice").await;
+    let change = ParticipantChange {
+        permission: Some(Permission {
+            can_subscribe: true,
+            can_publish: false,
+            can_publish_data: false,
+            can_publish_sources: vec![],
+            hidden: false,
+            can_update_metadata: true,
+        }),
+        ..Default::default()
+    };
+    app.server
+        .handle()
+        .update_participant("studio".parse().unwrap(), "alice".parse().unwrap(), change)
+        .await
+        .unwrap()
+        .expect("alice is in the room");
+    let refreshed = recv_until(&mut ws, |m| match m {
+        Msg::RefreshToken(t) => Some(t),
+        _ => None,
+    })
+    .await;
+    let claims = TokenVerifier::with_api_key(KEY, SECRET)
+        .verify(&refreshed)
+        .unwrap();
+    assert!(!claims.video.can_publish());
+    assert!(!claims.video.can_publish_data());
+    assert!(claims.video.can_subscribe());
+    assert!(claims.video.can_update_own_metadata());
+    assert_eq!(
+        (claims.sub.as_str(), claims.video.room.as_str()),
+        ("alice", "studio")
+    );
 }
