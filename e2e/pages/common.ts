@@ -35,6 +35,9 @@ export interface InboundStats {
   frameWidth?: number;
   frameHeight?: number;
   codec?: string;
+  /** Chrome's freeze statistics for video (a freeze: a frame gap well above the average). */
+  freezeCount?: number;
+  totalFreezesDuration?: number;
 }
 
 /**
@@ -61,6 +64,14 @@ export class E2E {
   firstVideoFrameMs: number | null = null;
   subscribed: SubscribedTrack[] = [];
   received: ReceivedData[] = [];
+  /**
+   * Connection and participant events in order (`reconnecting`, `signalReconnecting`,
+   * `reconnected`, `participantConnected:<identity>`, `participantDisconnected:<identity>`,
+   * `disconnected`), so a test can tell a resume from a full rejoin.
+   */
+  events: string[] = [];
+  /** When each of `events` happened (ms since navigation start). */
+  eventTimes: number[] = [];
   private videoElements: HTMLVideoElement[] = [];
 
   constructor(readonly role: string) {
@@ -70,7 +81,15 @@ export class E2E {
       this.state = s;
       console.log(`e2e(${role}): connection state ${s}`);
     });
-    room.on(RoomEvent.Disconnected, (reason) => console.log(`e2e(${role}): disconnected, reason ${reason}`));
+    room.on(RoomEvent.Disconnected, (reason) => {
+      this.event('disconnected');
+      console.log(`e2e(${role}): disconnected, reason ${reason}`);
+    });
+    room.on(RoomEvent.Reconnecting, () => this.event('reconnecting'));
+    room.on(RoomEvent.SignalReconnecting, () => this.event('signalReconnecting'));
+    room.on(RoomEvent.Reconnected, () => this.event('reconnected'));
+    room.on(RoomEvent.ParticipantConnected, (p) => this.event(`participantConnected:${p.identity}`));
+    room.on(RoomEvent.ParticipantDisconnected, (p) => this.event(`participantDisconnected:${p.identity}`));
     room.on(RoomEvent.TrackSubscribed, (track, pub, participant) => {
       this.subscribed.push({
         sid: pub.trackSid,
@@ -170,6 +189,8 @@ export class E2E {
           frameWidth: s.frameWidth,
           frameHeight: s.frameHeight,
           codec: s.codecId ? report.get(s.codecId)?.mimeType : undefined,
+          freezeCount: s.freezeCount,
+          totalFreezesDuration: s.totalFreezesDuration,
         };
       }
     });
@@ -214,6 +235,29 @@ export class E2E {
     }
   }
 
+  private event(name: string) {
+    this.events.push(name);
+    this.eventTimes.push(performance.now());
+  }
+
+  /** Milliseconds since navigation start, on the page's clock (for timing events). */
+  now(): number {
+    return performance.now();
+  }
+
+  /**
+   * Runs one of livekit-client's own failure simulations (`signal-reconnect`,
+   * `resume-reconnect`, …); returns 'ok' or the error's description.
+   */
+  async simulate(scenario: string): Promise<string> {
+    try {
+      await this.room.simulateScenario(scenario as Parameters<Room['simulateScenario']>[0]);
+      return 'ok';
+    } catch (e) {
+      return describe(e);
+    }
+  }
+
   /** Local publications (sid, kind, source, simulcast) of this page. */
   localTracks() {
     return [...this.room.localParticipant.trackPublications.values()].map((t) => ({
@@ -246,7 +290,10 @@ export class E2E {
     return {
       loaded: true,
       role: this.role,
+      sid: this.room.localParticipant.sid,
       state: this.state,
+      events: this.events,
+      eventTimes: this.eventTimes,
       error: this.error,
       connectedAtMs: this.connectedAtMs,
       firstVideoFrameMs: this.firstVideoFrameMs,

@@ -97,11 +97,17 @@ impl Authenticator {
 
     /// Verifies a token and extracts the join grant.
     pub fn join_grant(&self, token: &str) -> Result<JoinGrant, AuthError> {
+        self.verify(token).map(|(grant, _)| grant)
+    }
+
+    /// Verifies a token: the join grant, and the claims as signed (token refresh re-issues
+    /// them with the session's current state).
+    pub fn verify(&self, token: &str) -> Result<(JoinGrant, Claims), AuthError> {
         let claims = self
             .verifier
             .verify(token)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
-        grant_from_claims(claims)
+        Ok((grant_from_claims(claims.clone())?, claims))
     }
 }
 

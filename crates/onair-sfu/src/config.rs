@@ -26,6 +26,29 @@ pub struct SfuConfig {
     /// `http://` URLs that receive LiveKit's signed webhooks (room and participant lifecycle,
     /// tracks). Empty: no webhooks.
     pub webhook_urls: Vec<String>,
+    /// How often connected participants get a fresh access token (`refresh_token`), so a long
+    /// session can still resume or rejoin after its original token expired.
+    pub token_refresh: TokenRefresh,
+}
+
+/// When the server re-issues a participant's access token, and for how long the new one is
+/// valid. LiveKit's server sends one at session start and then every 5 minutes, valid for 10
+/// minutes (or until the original token's expiry when that is later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRefresh {
+    /// Time between two refreshed tokens for one participant.
+    pub interval: Duration,
+    /// Lifetime of a refreshed token; a token never expires earlier than the one it replaces.
+    pub validity: Duration,
+}
+
+impl Default for TokenRefresh {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(5 * 60),
+            validity: Duration::from_secs(10 * 60),
+        }
+    }
 }
 
 /// Limits and timeouts every room gets (LiveKit's defaults).
@@ -62,6 +85,7 @@ impl SfuConfig {
             rooms: RoomDefaults::default(),
             auto_create_rooms: true,
             webhook_urls: Vec::new(),
+            token_refresh: TokenRefresh::default(),
         }
     }
 }
@@ -78,6 +102,7 @@ impl fmt::Debug for SfuConfig {
             .field("rooms", &self.rooms)
             .field("auto_create_rooms", &self.auto_create_rooms)
             .field("webhook_urls", &self.webhook_urls)
+            .field("token_refresh", &self.token_refresh)
             .finish()
     }
 }

@@ -55,9 +55,42 @@
 //! [`MediaServer::router`]) and turns the events into signed webhooks to
 //! [`SfuConfig::webhook_urls`].
 //!
-//! Not yet: single-PC `/rtc/v1`; resume (`reconnect=1` is told to rejoin); token refresh;
-//! speaker detection and connection quality; bandwidth estimation driving the layer; RED
-//! unwrapping for subscribers without RED; dynacast; metadata updates from clients; TURN.
+//! # Resume and token refresh
+//!
+//! A signal connection that drops without a leave does not end the session if its media ever
+//! connected: the participant stays in its room — same sid, tracks and subscriptions, media
+//! still forwarded both ways, nobody told anything — for the room's departure timeout (20 s by
+//! default; CreateRoom can change it per room). Messages for it are held meanwhile (up to 256)
+//! and no subscriber offer is made. A `reconnect=1&sid=PA_…` connection whose token verifies
+//! for the same identity and room resumes it: `reconnect` (ReconnectResponse, with the sequence
+//! of the last reliable data packet received from it, so the client resends later ones) first, then
+//! the held messages in order, everyone's current info and the room, a refreshed token, and an
+//! ICE-restart offer on the subscriber PC; the client's `sync_state` (subscriptions, disabled
+//! tracks, published tracks) and ICE-restart publisher offer are then handled like any other.
+//! New ICE credentials replace the old in the ufrag demux, so a client that moved to a new
+//! address is found by its first STUN check. A subscriber offer lost with the connection is
+//! settled with the client's sync state: taken if the client reports having applied it,
+//! otherwise rolled back and made again. A second connection for a session replaces the first
+//! (each connection has an id; the replaced one's requests and close are ignored). A resume for
+//! an unknown or expired session, another identity or room, a session that missed more than
+//! could be held, or a client reporting tracks the server does not know, gets
+//! `leave{action: RECONNECT}` and rejoins from scratch; so does a session whose peer failed.
+//! When the window passes the participant leaves normally (`SIGNAL_CLOSE`): updates to the
+//! room, `track_unpublished` and `participant_left` webhooks. A PC-failure resume
+//! (`reconnect_reason` publisher/subscriber failed, the old connection maybe still open) takes
+//! the same path: both PCs restart ICE. A connection that closes before any media connected
+//! leaves at once (its client cannot resume it).
+//!
+//! Every participant is sent `refresh_token` at session start, after each resume, when its
+//! permission changes (RoomService UpdateParticipant), and every
+//! [`TokenRefresh::interval`] (LiveKit's 5 minutes): a token for the same identity, name,
+//! metadata, attributes, room and current permission, keeping the original's other grants,
+//! signed with the server's key, valid for [`TokenRefresh::validity`] (10 minutes) or until the
+//! original's expiry if later. A detached participant gets one when it resumes.
+//!
+//! Not yet: single-PC `/rtc/v1`; speaker detection and connection quality; bandwidth
+//! estimation driving the layer; RED unwrapping for subscribers without RED; dynacast; metadata
+//! updates from clients; TURN.
 
 pub mod auth;
 pub mod config;
@@ -67,5 +100,5 @@ pub mod media;
 pub mod room;
 mod shell;
 
-pub use config::{RoomDefaults, SfuConfig};
+pub use config::{RoomDefaults, SfuConfig, TokenRefresh};
 pub use shell::{MediaServer, ServerHandle, SfuError};

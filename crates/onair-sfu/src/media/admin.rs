@@ -56,10 +56,15 @@ impl Engine {
         change: ParticipantChange,
     ) -> Option<proto::ParticipantInfo> {
         let sid = self.core.find(room, identity)?;
+        let permission_changed = change.permission.is_some();
         let info = self.core.update_participant(&sid, change);
         if let (Some(p), Some(peer)) = (self.core.participant(&sid), self.peers.get_mut(&sid)) {
             peer.can_publish = p.permission.can_publish;
             peer.can_publish_data = p.permission.can_publish_data;
+        }
+        // The client's stored token should grant what it now may do (a rejoin uses it).
+        if permission_changed {
+            self.core.refresh_token_now(now, &sid);
         }
         self.pump(now);
         info

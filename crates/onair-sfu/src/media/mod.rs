@@ -10,6 +10,7 @@ mod forward;
 mod negotiate;
 mod peer;
 mod relay;
+mod resume;
 pub mod sdp;
 #[cfg(test)]
 mod tests;
@@ -132,9 +133,15 @@ impl Engine {
         &self.core
     }
 
-    /// The next thing for the shell to do.
+    /// The next thing for the shell to do. Messages for a participant whose signal connection
+    /// is down are held for its resume instead.
     pub fn poll_output(&mut self) -> Option<EngineOutput> {
-        self.outputs.pop_front()
+        loop {
+            let out = self.outputs.pop_front()?;
+            if let Some(out) = self.hold_if_detached(out) {
+                return Some(out);
+            }
+        }
     }
 
     fn new_rtc(&self, now: Instant) -> (Rtc, String) {
@@ -210,6 +217,7 @@ impl Engine {
             trickled: [false; 2],
             alive_at: now,
             connected: false,
+            signal: resume::SignalLink::default(),
         };
         self.peers.insert(sid.clone(), peer);
         // The JoinResponse goes out first, then subscriptions (which need the peer) apply.
@@ -267,7 +275,8 @@ impl Engine {
             Req::Ping(ts) => self
                 .outputs
                 .push_back(EngineOutput::Signal(sid.clone(), Box::new(Msg::Pong(ts)))),
-            // Accepted and not acted on yet: metadata updates, sync state (no resume), simulate, data tracks.
+            Req::SyncState(state) => self.sync_state(now, sid, state),
+            // Accepted and not acted on yet: metadata updates, simulate, data tracks.
             other => {
                 tracing::debug!(participant = %sid, request = ?std::mem::discriminant(&other), "signal request ignored")
             }
@@ -275,11 +284,10 @@ impl Engine {
         self.pump(now);
     }
 
-    /// The participant's signal connection closed.
+    /// The participant's signal connection closed without a leave: it is kept for a resume if
+    /// its media ever connected, and leaves at once otherwise.
     pub fn disconnected(&mut self, now: Instant, sid: &ParticipantSid) {
-        self.core
-            .leave(now, sid, proto::DisconnectReason::ClientInitiated);
-        self.pump(now);
+        self.signal_closed(now, sid);
     }
 
     /// Removes a participant (server side), e.g. RoomService RemoveParticipant.
@@ -439,11 +447,18 @@ impl Engine {
                     reason,
                 } => {
                     self.drop_peer(now, &participant);
-                    // A client that asked to leave is not told to leave again.
+                    // A client that asked to leave is not told to leave again. A session whose
+                    // state the server lost (a failed peer, an impossible resume) is told to
+                    // rejoin from scratch rather than give up.
                     if reason != proto::DisconnectReason::ClientInitiated {
+                        let action = if reason == proto::DisconnectReason::StateMismatch {
+                            proto::leave_request::Action::Reconnect
+                        } else {
+                            proto::leave_request::Action::Disconnect
+                        };
                         let leave = proto::LeaveRequest {
                             reason: reason as i32,
-                            action: proto::leave_request::Action::Disconnect as i32,
+                            action: action as i32,
                             ..Default::default()
                         };
                         self.outputs.push_back(EngineOutput::Signal(

@@ -35,6 +35,8 @@ impl Engine {
         sid: &ParticipantSid,
         offer: proto::SessionDescription,
     ) {
+        // A resumed client that sent no sync state: its lost subscriber offer is made again.
+        self.settle_lost_offer(now, sid, None);
         let Some(peer) = self.peers.get_mut(sid) else {
             return;
         };
@@ -55,6 +57,8 @@ impl Engine {
             }
         };
         let answer_sdp = answer.to_sdp_string();
+        // An ICE restart (a resuming client) changed the local credentials.
+        self.follow_ice_credentials(sid, Pc::Publisher);
         self.outputs.push_back(EngineOutput::Signal(
             sid.clone(),
             Box::new(Msg::Answer(proto::SessionDescription {
@@ -101,7 +105,7 @@ impl Engine {
         let Some(peer) = self.peers.get_mut(sid) else {
             return;
         };
-        let Some((pending, tracks)) = peer.sub_pending.take() else {
+        let Some(offer) = peer.sub_pending.take() else {
             tracing::info!(participant = %sid, "answer without an offer ignored");
             return;
         };
@@ -109,18 +113,24 @@ impl Engine {
             Ok(a) => a,
             Err(e) => {
                 tracing::info!(participant = %sid, error = %e, "unparsable answer ignored");
+                peer.sub_pending = Some(offer);
                 return;
             }
         };
-        if let Err(e) = peer.subscriber.sdp_api().accept_answer(pending, parsed) {
+        if let Err(e) = peer
+            .subscriber
+            .sdp_api()
+            .accept_answer(offer.pending, parsed)
+        {
             tracing::info!(participant = %sid, error = %e, "answer refused");
             return;
         }
-        for track in tracks {
+        for track in offer.added {
             if let Some(sub) = peer.subscriptions.get_mut(&track) {
                 sub.live = true;
             }
         }
+        self.follow_ice_credentials(sid, Pc::Subscriber);
         self.drain_peer(now, sid, Pc::Subscriber);
         self.negotiate_subscriber(now, sid);
     }
@@ -202,15 +212,27 @@ impl Engine {
     }
 
     /// Makes the next subscriber offer if none is in flight and something is queued (the first
-    /// offer carries the data channels).
+    /// offer carries the data channels), or an ICE restart is wanted (a resume). Nothing is
+    /// offered while the signal connection is down: the offer could not be answered.
     pub(super) fn negotiate_subscriber(&mut self, now: Instant, sid: &ParticipantSid) {
         let Some(peer) = self.peers.get_mut(sid) else {
             return;
         };
-        if peer.sub_pending.is_some() || (peer.sub_started && peer.sub_queue.is_empty()) {
+        if peer.signal.detached || peer.sub_pending.is_some() {
             return;
         }
+        let restart = peer.signal.take_ice_restart();
+        if peer.sub_started && peer.sub_queue.is_empty() && !restart {
+            return;
+        }
+        let first = !peer.sub_started;
+        let mut stopped = Vec::new();
         let mut api = peer.subscriber.sdp_api();
+        if restart {
+            // Same candidates, new credentials: the client's new checks find us again.
+            api.ice_restart(true);
+            peer.trickled[peer::idx(Pc::Subscriber)] = false;
+        }
         if !peer.sub_started {
             peer.sub_started = true;
             api.add_channel_with_config(ChannelConfig {
@@ -250,15 +272,24 @@ impl Engine {
                     peer.sub_mids.insert(mid, track.clone());
                     added.push(track);
                 }
-                SubChange::Stop(mid) => api.stop_media(mid),
+                SubChange::Stop(mid) => {
+                    api.stop_media(mid);
+                    stopped.push(mid);
+                }
             }
         }
         let Some((offer, pending)) = api.apply() else {
             return;
         };
-        peer.sub_pending = Some((pending, added));
-        peer.sub_offer_id += 1;
         let sdp_text = offer.to_sdp_string();
+        peer.sub_pending = Some(peer::SubOffer {
+            pending,
+            added,
+            stopped,
+            first,
+            sdp: sdp_text.clone(),
+        });
+        peer.sub_offer_id += 1;
         let msg = proto::SessionDescription {
             r#type: "offer".into(),
             sdp: sdp_text.clone(),

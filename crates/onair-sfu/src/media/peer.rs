@@ -60,6 +60,22 @@ pub enum SubChange {
     Stop(Mid),
 }
 
+/// A subscriber offer waiting for its answer, with what it changes so that it can be made again
+/// if the answer never comes (the signal connection dropped while it was in flight).
+#[derive(Debug)]
+pub struct SubOffer {
+    /// str0m's pending change set (dropping it rolls the offer back).
+    pub pending: SdpPendingOffer,
+    /// Tracks it adds.
+    pub added: Vec<TrackSid>,
+    /// m-lines it stops.
+    pub stopped: Vec<Mid>,
+    /// The first offer (it also opens the data channels).
+    pub first: bool,
+    /// The offer as sent, to recognise it in a resuming client's sync state.
+    pub sdp: String,
+}
+
 /// A participant's media state.
 #[derive(Debug)]
 pub struct Peer {
@@ -97,8 +113,8 @@ pub struct Peer {
     pub sub_mids: HashMap<Mid, TrackSid>,
     /// Changes waiting for the next subscriber offer.
     pub sub_queue: VecDeque<SubChange>,
-    /// The offer in flight and the tracks it adds.
-    pub sub_pending: Option<(SdpPendingOffer, Vec<TrackSid>)>,
+    /// The offer in flight.
+    pub sub_pending: Option<SubOffer>,
     /// Id of the last subscriber offer (JS echoes it in the answer).
     pub sub_offer_id: u32,
     /// The first subscriber offer (with the data channels) has been made.
@@ -109,6 +125,8 @@ pub struct Peer {
     pub alive_at: Instant,
     /// The publisher PC reported Connected once.
     pub connected: bool,
+    /// The signal connection: attached or waiting for a resume, and what a resume must redo.
+    pub signal: super::resume::SignalLink,
 }
 
 impl Peer {

@@ -328,6 +328,9 @@ impl Engine {
         };
         let identity = sender.identity.to_string();
         let room = sender.room.clone();
+        if reliable {
+            self.note_reliable_sequence(sid, packet.sequence);
+        }
         packet.participant_identity = identity.clone();
         packet.participant_sid = sid.to_string();
         let mut destinations = std::mem::take(&mut packet.destination_identities);

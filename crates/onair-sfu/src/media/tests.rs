@@ -21,6 +21,7 @@ use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 use super::*;
 
 mod fuzz;
+mod resume;
 use crate::auth::{JoinGrant, Permission};
 
 const SERVER: &str = "127.0.0.1:7882";
@@ -56,12 +57,17 @@ struct Client {
     data: Vec<Vec<u8>>,
     reliable: Option<ChannelId>,
     alive: bool,
+    /// Its signal connection works (else messages to it are lost, kept in `lost`).
+    signal_up: bool,
+    lost: Vec<Msg>,
 }
 
 struct Net {
     now: Instant,
     engine: Engine,
     clients: Vec<Client>,
+    /// Lifecycle events the engine emitted (webhooks).
+    events: Vec<RoomEvent>,
     /// Wall-clock time spent inside the engine (for the forwarding-cost measurement).
     engine_time: Duration,
 }
@@ -74,23 +80,22 @@ fn rtc(now: Instant, addr: SocketAddr) -> Rtc {
 
 impl Net {
     fn new() -> Self {
+        Self::new_at(1_700_000_000_000)
+    }
+
+    /// A network whose engine believes `now` is `unix_ms` (tokens it signs use that clock).
+    fn new_at(unix_ms: i64) -> Self {
         let now = Instant::now();
         let endpoints = Endpoints {
             udp: SERVER.parse().unwrap(),
             tcp: None,
         };
-        let engine = Engine::new(
-            endpoints,
-            RoomDefaults::default(),
-            true,
-            now,
-            1_700_000_000_000,
-        )
-        .unwrap();
+        let engine = Engine::new(endpoints, RoomDefaults::default(), true, now, unix_ms).unwrap();
         Net {
             now,
             engine,
             clients: Vec::new(),
+            events: Vec::new(),
             engine_time: Duration::ZERO,
         }
     }
@@ -120,6 +125,8 @@ impl Net {
             data: Vec::new(),
             reliable: None,
             alive: true,
+            signal_up: true,
+            lost: Vec::new(),
         });
         self.settle();
         self.clients.len() - 1
@@ -198,6 +205,10 @@ impl Net {
                 let Some(c) = self.clients.iter().position(|c| c.sid == to && c.alive) else {
                     return;
                 };
+                if !self.clients[c].signal_up {
+                    self.clients[c].lost.push(*msg);
+                    return;
+                }
                 match &*msg {
                     Msg::Offer(offer) => {
                         let parsed = SdpOffer::from_sdp_string(&offer.sdp).unwrap();
@@ -236,7 +247,7 @@ impl Net {
                     c.signals.push(Msg::Leave(proto::LeaveRequest::default()));
                 }
             }
-            EngineOutput::Event(_) => {}
+            EngineOutput::Event(e) => self.events.push(*e),
         }
     }
 

@@ -8,6 +8,8 @@
 mod admin;
 mod output;
 mod participant;
+mod refresh;
+mod resume;
 #[cfg(test)]
 mod tests;
 mod tracks;
@@ -21,6 +23,8 @@ use proto::signal_response::Message as Msg;
 pub use admin::ParticipantChange;
 pub use output::{RoomEvent, RoomOutput};
 pub use participant::{Participant, Track, TrackKind};
+pub use refresh::TokenSigner;
+pub use resume::ResumeError;
 
 use crate::auth::JoinGrant;
 use crate::config::RoomDefaults;
@@ -138,6 +142,10 @@ pub struct RoomCore {
     subscribers: HashMap<TrackSid, HashSet<ParticipantSid>>,
     /// Which participant publishes each track.
     track_owner: HashMap<TrackSid, ParticipantSid>,
+    /// Participants whose signal connection dropped, and when their resume window ends.
+    detached: HashMap<ParticipantSid, Instant>,
+    /// Original tokens and when each participant is next sent a refreshed one.
+    refresher: refresh::Refresher,
     outputs: VecDeque<RoomOutput>,
 }
 
@@ -157,6 +165,8 @@ impl RoomCore {
             participants: HashMap::new(),
             subscribers: HashMap::new(),
             track_owner: HashMap::new(),
+            detached: HashMap::new(),
+            refresher: refresh::Refresher::default(),
             outputs: VecDeque::new(),
         }
     }
@@ -173,11 +183,18 @@ impl RoomCore {
 
     /// When [`RoomCore::handle_timeout`] should next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.rooms.values().filter_map(|r| r.close_at).min()
+        self.rooms
+            .values()
+            .filter_map(|r| r.close_at)
+            .chain(self.next_detach_expiry())
+            .chain(self.refresher.next_at())
+            .min()
     }
 
-    /// Closes empty rooms whose timeout passed.
+    /// Closes empty rooms whose timeout passed, ends resume windows, refreshes tokens.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.expire_detached(now);
+        self.refresh_due_tokens(now);
         let due: Vec<RoomName> = self
             .rooms
             .values()
@@ -293,13 +310,7 @@ impl RoomCore {
             participant: Some(info.clone()),
             other_participants: others,
             server_version: SERVER_VERSION.to_owned(),
-            server_info: Some(proto::ServerInfo {
-                edition: proto::server_info::Edition::Standard as i32,
-                version: SERVER_VERSION.to_owned(),
-                protocol: SERVER_PROTOCOL,
-                node_id: "onair".to_owned(),
-                ..Default::default()
-            }),
+            server_info: Some(resume::server_info()),
             subscriber_primary: false,
             ping_interval: PING_INTERVAL_SECS,
             ping_timeout: PING_TIMEOUT_SECS,
@@ -337,6 +348,8 @@ impl RoomCore {
         let Some(mut participant) = self.participants.remove(sid) else {
             return;
         };
+        self.detached.remove(sid);
+        self.refresher.forget(sid);
         for track in &participant.tracks {
             self.unsubscribe_all(&track.sid);
             self.track_owner.remove(&track.sid);

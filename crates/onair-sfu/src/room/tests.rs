@@ -8,6 +8,8 @@ use proto::signal_response::Message as Msg;
 use super::*;
 use crate::auth::Permission;
 
+mod resume;
+
 fn grant(room: &str, identity: &str) -> JoinGrant {
     JoinGrant {
         identity: identity.parse().unwrap(),

@@ -20,7 +20,7 @@ use crate::control::RoomApi;
 use crate::control::webhooks::Bridge;
 use crate::ids::ParticipantSid;
 use crate::media::{Endpoints, Engine, EngineOutput};
-use crate::room::{JoinError, JoinOptions, RoomEvent};
+use crate::room::{JoinError, JoinOptions, ResumeError, RoomEvent, TokenSigner};
 
 /// Capacity of the command channel into the run loop. When full, WebSocket readers and TCP
 /// readers wait (backpressure on that client's socket); nothing is dropped.
@@ -56,21 +56,41 @@ pub enum SfuError {
     Webhooks(#[from] onair_control::webhook::WebhookConfigError),
 }
 
+/// One WebSocket connection of a session (a resume gives the session a new one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ConnId(pub u64);
+
 /// What the run loop is asked to do.
 #[derive(Debug)]
 pub(super) enum Command {
     Join {
         grant: Box<JoinGrant>,
+        /// The verified token, re-issued by token refresh.
+        claims: Box<livekit_api::access_token::Claims>,
         opts: JoinOptions,
+        conn: ConnId,
         outbound: mpsc::Sender<Outbound>,
         reply: oneshot::Sender<Result<ParticipantSid, JoinError>>,
     },
+    /// `reconnect=1`: attach this connection to an existing session.
+    Resume {
+        sid: ParticipantSid,
+        grant: Box<JoinGrant>,
+        reason: proto::ReconnectReason,
+        conn: ConnId,
+        outbound: mpsc::Sender<Outbound>,
+        reply: oneshot::Sender<Result<(), ResumeError>>,
+    },
+    /// A request from connection `conn`; ignored when that connection was replaced.
     Signal {
         sid: ParticipantSid,
+        conn: ConnId,
         message: Box<proto::signal_request::Message>,
     },
+    /// Connection `conn` closed; ignored when it was replaced already.
     Disconnected {
         sid: ParticipantSid,
+        conn: ConnId,
     },
     Tcp(TcpEvent),
     Admin(AdminCommand),
@@ -140,13 +160,18 @@ impl MediaServer {
             udp: SocketAddr::new(config.advertise_ip, udp_addr.port()),
             tcp: tcp_addr.map(|a| SocketAddr::new(config.advertise_ip, a.port())),
         };
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             endpoints,
             config.rooms,
             config.auto_create_rooms,
             Instant::now(),
             unix_ms(),
         )?;
+        engine.set_token_signer(TokenSigner::new(
+            &config.api_key,
+            &config.api_secret,
+            config.token_refresh,
+        ));
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         // Subscribed before the loop starts, so the first room's events are not missed.
         let webhooks = if config.webhook_urls.is_empty() {
@@ -223,10 +248,16 @@ impl MediaServer {
     }
 }
 
+/// The connection a session's messages currently go to.
+struct Route {
+    conn: ConnId,
+    tx: mpsc::Sender<Outbound>,
+}
+
 /// Sessions and ICE-TCP connections the loop can write to.
 #[derive(Default)]
 struct Routes {
-    sessions: HashMap<ParticipantSid, mpsc::Sender<Outbound>>,
+    sessions: HashMap<ParticipantSid, Route>,
     tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
 }
 
@@ -258,8 +289,8 @@ async fn run_loop(
         flush(&mut engine, &udp, &mut routes, &events);
         if let Some(done) = shutdown.take() {
             // Let the leaves and closes reach the sessions before stopping.
-            for tx in routes.sessions.values() {
-                let _ = tx.try_send(Outbound::Close);
+            for route in routes.sessions.values() {
+                let _ = route.tx.try_send(Outbound::Close);
             }
             let _ = done.send(());
             break;
@@ -277,20 +308,47 @@ fn handle_command(
     match command {
         Command::Join {
             grant,
+            claims,
             opts,
+            conn,
             outbound,
             reply,
         } => {
             let result = engine.join(now, *grant, opts);
             if let Ok(sid) = &result {
-                routes.sessions.insert(sid.clone(), outbound);
+                routes
+                    .sessions
+                    .insert(sid.clone(), Route { conn, tx: outbound });
+                engine.keep_token(now, sid, *claims);
             }
             let _ = reply.send(result);
         }
-        Command::Signal { sid, message } => engine.signal(now, &sid, *message),
-        Command::Disconnected { sid } => {
-            routes.sessions.remove(&sid);
-            engine.disconnected(now, &sid);
+        Command::Resume {
+            sid,
+            grant,
+            reason,
+            conn,
+            outbound,
+            reply,
+        } => {
+            let result = engine.resume(now, &sid, &grant, reason);
+            if result.is_ok() {
+                // A connection still open for the session is replaced: dropping its sender
+                // closes it, and its own close is then ignored (another conn id).
+                routes.sessions.insert(sid, Route { conn, tx: outbound });
+            }
+            let _ = reply.send(result);
+        }
+        Command::Signal { sid, conn, message } => {
+            if routes.sessions.get(&sid).is_some_and(|r| r.conn == conn) {
+                engine.signal(now, &sid, *message);
+            }
+        }
+        Command::Disconnected { sid, conn } => {
+            if routes.sessions.get(&sid).is_some_and(|r| r.conn == conn) {
+                routes.sessions.remove(&sid);
+                engine.disconnected(now, &sid);
+            }
         }
         Command::Tcp(TcpEvent::Opened { addr, tx }) => {
             routes.tcp.insert(addr, tx);
@@ -331,16 +389,16 @@ fn flush(
                     }
                 },
                 EngineOutput::Signal(sid, message) => {
-                    if let Some(tx) = routes.sessions.get(&sid)
-                        && tx.try_send(Outbound::Message(message)).is_err()
+                    if let Some(route) = routes.sessions.get(&sid)
+                        && route.tx.try_send(Outbound::Message(message)).is_err()
                     {
                         tracing::warn!(participant = %sid, "signal queue full; disconnecting");
                         too_slow.push(sid);
                     }
                 }
                 EngineOutput::Close(sid) => {
-                    if let Some(tx) = routes.sessions.remove(&sid) {
-                        let _ = tx.try_send(Outbound::Close);
+                    if let Some(route) = routes.sessions.remove(&sid) {
+                        let _ = route.tx.try_send(Outbound::Close);
                     }
                 }
                 EngineOutput::Event(e) => {

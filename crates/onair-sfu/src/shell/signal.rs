@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -14,14 +15,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use futures::{SinkExt, StreamExt};
+use livekit_api::access_token::Claims;
 use livekit_protocol as proto;
 use prost::Message as _;
 use proto::signal_request::Message as Req;
 use proto::signal_response::Message as Msg;
 use tokio::sync::{mpsc, oneshot};
 
-use super::run::{Command, OUTBOUND_CAPACITY, Outbound};
+use super::run::{Command, ConnId, OUTBOUND_CAPACITY, Outbound};
 use crate::auth::{AuthError, Authenticator, JoinGrant};
+use crate::ids::ParticipantSid;
 use crate::room::{JoinError, JoinOptions, PING_TIMEOUT_SECS};
 
 /// Largest signal frame accepted (SDP offers with many m-lines stay far below this).
@@ -58,10 +61,17 @@ fn authenticate(
     state: &SignalState,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
-) -> Result<JoinGrant, AuthError> {
+) -> Result<(JoinGrant, Claims), AuthError> {
     state
         .auth
-        .join_grant(token(headers, query).ok_or(AuthError::Missing)?)
+        .verify(token(headers, query).ok_or(AuthError::Missing)?)
+}
+
+/// Each WebSocket gets its own id, so the loop can tell a session's current connection from
+/// one it replaced (a resume while the old connection is still open).
+fn next_conn() -> ConnId {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    ConnId(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 fn cors(mut response: Response) -> Response {
@@ -112,8 +122,8 @@ async fn rtc(
     Query(query): Query<HashMap<String, String>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let grant = match authenticate(&state, &headers, &query) {
-        Ok(g) => g,
+    let (grant, claims) = match authenticate(&state, &headers, &query) {
+        Ok(verified) => verified,
         Err(e) => return (StatusCode::UNAUTHORIZED, e.to_string()).into_response(),
     };
     let Ok(upgrade) = upgrade else {
@@ -126,22 +136,30 @@ async fn rtc(
             .and_then(|v| v.parse().ok())
             .unwrap_or(0),
     };
-    // Sessions do not survive a signal loss yet: a resume is told to rejoin from scratch.
-    let resume = flag(&query, "reconnect", false);
+    // A resume names the session it continues; the token must be for its identity and room.
+    let resume = flag(&query, "reconnect", false).then(|| Resume {
+        sid: query.get("sid").and_then(|s| s.parse().ok()),
+        reason: query
+            .get("reconnect_reason")
+            .and_then(|r| r.parse::<i32>().ok())
+            .and_then(|r| proto::ReconnectReason::try_from(r).ok())
+            .unwrap_or(proto::ReconnectReason::RrUnknown),
+    });
     upgrade
         .max_message_size(MAX_FRAME)
         .on_upgrade(move |socket| async move {
-            if resume {
-                refuse(
-                    socket,
-                    proto::DisconnectReason::StateMismatch,
-                    proto::leave_request::Action::Reconnect,
-                )
-                .await;
-            } else {
-                session(socket, state, grant, opts).await;
+            match resume {
+                Some(resume) => resume_session(socket, state, grant, resume).await,
+                None => join_session(socket, state, grant, claims, opts).await,
             }
         })
+}
+
+/// What a `reconnect=1` connection asks for.
+#[derive(Debug)]
+struct Resume {
+    sid: Option<ParticipantSid>,
+    reason: proto::ReconnectReason,
 }
 
 fn encode(message: Msg) -> Message {
@@ -175,14 +193,23 @@ fn unix_ms() -> i64 {
         .unwrap_or(0)
 }
 
-async fn session(socket: WebSocket, state: SignalState, grant: JoinGrant, opts: JoinOptions) {
-    let (outbound, mut outbound_rx) = mpsc::channel(OUTBOUND_CAPACITY);
+async fn join_session(
+    socket: WebSocket,
+    state: SignalState,
+    grant: JoinGrant,
+    claims: Claims,
+    opts: JoinOptions,
+) {
+    let (outbound, outbound_rx) = mpsc::channel(OUTBOUND_CAPACITY);
     let (reply, joined) = oneshot::channel();
+    let conn = next_conn();
     if state
         .commands
         .send(Command::Join {
             grant: Box::new(grant),
+            claims: Box::new(claims),
             opts,
+            conn,
             outbound,
             reply,
         })
@@ -204,6 +231,60 @@ async fn session(socket: WebSocket, state: SignalState, grant: JoinGrant, opts: 
         }
         Err(_) => return,
     };
+    session(socket, state, sid, conn, outbound_rx).await;
+}
+
+/// A resume: the loop attaches this connection to the session, or it is told to rejoin from
+/// scratch (`leave{RECONNECT}`) when the session is gone or not the token's.
+async fn resume_session(socket: WebSocket, state: SignalState, grant: JoinGrant, resume: Resume) {
+    let (outbound, outbound_rx) = mpsc::channel(OUTBOUND_CAPACITY);
+    let (reply, resumed) = oneshot::channel();
+    let conn = next_conn();
+    let Some(sid) = resume.sid else {
+        tracing::info!(identity = %grant.identity, "resume without a session id refused");
+        refuse(
+            socket,
+            proto::DisconnectReason::StateMismatch,
+            proto::leave_request::Action::Reconnect,
+        )
+        .await;
+        return;
+    };
+    let command = Command::Resume {
+        sid: sid.clone(),
+        grant: Box::new(grant),
+        reason: resume.reason,
+        conn,
+        outbound,
+        reply,
+    };
+    if state.commands.send(command).await.is_err() {
+        return;
+    }
+    match resumed.await {
+        Ok(Ok(())) => session(socket, state, sid, conn, outbound_rx).await,
+        Ok(Err(e)) => {
+            tracing::info!(participant = %sid, error = %e, "resume refused; the client rejoins");
+            refuse(
+                socket,
+                proto::DisconnectReason::StateMismatch,
+                proto::leave_request::Action::Reconnect,
+            )
+            .await;
+        }
+        Err(_) => {}
+    }
+}
+
+/// Carries one connection of a session until it closes: requests to the loop, the loop's
+/// messages to the client, keepalives answered here.
+async fn session(
+    socket: WebSocket,
+    state: SignalState,
+    sid: ParticipantSid,
+    conn: ConnId,
+    mut outbound_rx: mpsc::Receiver<Outbound>,
+) {
     let (mut sink, mut stream) = socket.split();
     let ping_timeout = Duration::from_secs(PING_TIMEOUT_SECS as u64);
     let mut last_heard = tokio::time::Instant::now();
@@ -229,7 +310,7 @@ async fn session(socket: WebSocket, state: SignalState, grant: JoinGrant, opts: 
                     Req::Ping(ts) => Some(Msg::Pong(ts)),
                     other => {
                         let leaving = matches!(other, Req::Leave(_));
-                        if state.commands.send(Command::Signal { sid: sid.clone(), message: Box::new(other) }).await.is_err() || leaving {
+                        if state.commands.send(Command::Signal { sid: sid.clone(), conn, message: Box::new(other) }).await.is_err() || leaving {
                             break;
                         }
                         None
@@ -261,5 +342,8 @@ async fn session(socket: WebSocket, state: SignalState, grant: JoinGrant, opts: 
         let _ = sink.send(encode(*m)).await;
     }
     let _ = sink.close().await;
-    let _ = state.commands.send(Command::Disconnected { sid }).await;
+    let _ = state
+        .commands
+        .send(Command::Disconnected { sid, conn })
+        .await;
 }
