@@ -42,8 +42,9 @@
 //! send clients to `/rtc`; JoinResponse as the SDKs require; trickle ICE both ways; ICE-lite on
 //! one UDP port and ICE-TCP (RFC 4571); AddTrack → TrackPublished; unpublish by renegotiation;
 //! mute; participant updates with complete track lists and increasing versions; auto-subscribe
-//! and UpdateSubscription; UpdateTrackSettings (quality, size, disable) driving the simulcast
-//! layer; VP8 and H.264 video with `q`/`h`/`f` simulcast, Opus audio; keyframe requests
+//! and UpdateSubscription; UpdateTrackSettings (quality, size, disable) and each subscriber's
+//! bandwidth estimate (str0m's send-side BWE on the subscriber PC, shared max-min fair across
+//! the tracks it receives, audio first; see `media::bwe`) driving the simulcast layer; VP8 and H.264 video with `q`/`h`/`f` simulcast, Opus audio; keyframe requests
 //! coalesced and throttled; NACK/RTX toward subscribers (str0m); data packets on `_reliable` and
 //! `_lossy` to the room or to identities; grants (`roomJoin`, `canPublish`,
 //! `canPublishSources`, `canPublishData`, `canSubscribe`, `hidden`); rooms created on first join
@@ -56,7 +57,8 @@
 //! [`SfuConfig::webhook_urls`].
 //!
 //! Not yet: single-PC `/rtc/v1`; resume (`reconnect=1` is told to rejoin); token refresh;
-//! speaker detection and connection quality; bandwidth estimation driving the layer; RED
+//! speaker detection and connection quality; REMB from subscribers (only TWCC feeds the
+//! estimate); RED
 //! unwrapping for subscribers without RED; dynacast; metadata updates from clients; TURN.
 
 pub mod auth;

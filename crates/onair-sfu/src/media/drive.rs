@@ -96,13 +96,19 @@ impl Engine {
     fn tick_tracks(&mut self, now: Instant) {
         let mut plis = Vec::new();
         let mut changed = Vec::new();
+        let mut realloc = Vec::new();
         for (sid, media) in &mut self.tracks {
-            if media.forwarding.expire(now) {
+            let f = &mut media.forwarding;
+            let rolled = f.meter.roll(&mut f.layers, now);
+            if f.expire(now) || rolled == Some(true) {
                 changed.push((
                     sid.clone(),
                     media.forwarding.layers,
                     media.subscribers.clone(),
                 ));
+            } else if rolled.is_some() {
+                // Once per window anyway: the subscribers' probing schedules move on.
+                realloc.extend(media.subscribers.iter().cloned());
             }
             while let Some(layer) = media.forwarding.throttle.poll(now) {
                 plis.push((media.publisher.clone(), sid.clone(), layer));
@@ -118,7 +124,12 @@ impl Engine {
                 if let Some(f) = fwd {
                     f.update_layers(&layers, now);
                 }
+                // New bitrates or layers change what each track could use.
+                self.reallocate(now, &s);
             }
+        }
+        for s in realloc {
+            self.reallocate(now, &s);
         }
         for (publisher, track, layer) in plis {
             self.send_pli(now, &publisher, &track, layer);

@@ -5,6 +5,7 @@
 //! the shell owns those. One engine owns all `Rtc`s, so the packet path takes no locks.
 
 mod admin;
+mod bwe;
 mod drive;
 mod forward;
 mod negotiate;
@@ -137,10 +138,13 @@ impl Engine {
         self.outputs.pop_front()
     }
 
-    fn new_rtc(&self, now: Instant) -> (Rtc, String) {
+    /// A peer connection; the subscriber PC (`pc`) estimates its send bandwidth.
+    fn new_rtc(&self, now: Instant, pc: Pc) -> (Rtc, String) {
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
+        let bwe = (pc == Pc::Subscriber).then_some(bwe::INITIAL_ESTIMATE);
         let mut rtc = RtcConfig::new()
+            .enable_bwe(bwe)
             .set_ice_lite(true)
             .set_rtp_mode(true)
             .set_dtls_cert(self.cert.clone())
@@ -180,8 +184,8 @@ impl Engine {
             grant.permission.can_publish_data,
         );
         let sid = self.core.join(now, grant, opts)?;
-        let (publisher, pub_ufrag) = self.new_rtc(now);
-        let (subscriber, sub_ufrag) = self.new_rtc(now);
+        let (publisher, pub_ufrag) = self.new_rtc(now, Pc::Publisher);
+        let (subscriber, sub_ufrag) = self.new_rtc(now, Pc::Subscriber);
         self.by_ufrag
             .insert(pub_ufrag.clone(), (sid.clone(), Pc::Publisher));
         self.by_ufrag
@@ -210,6 +214,7 @@ impl Engine {
             trickled: [false; 2],
             alive_at: now,
             connected: false,
+            bwe: bwe::SubscriberBwe::default(),
         };
         self.peers.insert(sid.clone(), peer);
         // The JoinResponse goes out first, then subscriptions (which need the peer) apply.
@@ -364,6 +369,8 @@ impl Engine {
                 self.request_keyframe(now, &track, layer);
             }
         }
+        // What the tracks could use changed: the estimate is shared anew.
+        self.reallocate(now, sid);
     }
 
     fn fail(&mut self, now: Instant, sid: &ParticipantSid) {
@@ -457,6 +464,7 @@ impl Engine {
         }
         for sid in renegotiate {
             self.negotiate_subscriber(now, &sid);
+            self.reallocate(now, &sid);
         }
     }
 

@@ -109,6 +109,8 @@ pub struct Peer {
     pub alive_at: Instant,
     /// The publisher PC reported Connected once.
     pub connected: bool,
+    /// The subscriber PC's bandwidth estimate and what str0m was asked to probe for.
+    pub bwe: super::bwe::SubscriberBwe,
 }
 
 impl Peer {

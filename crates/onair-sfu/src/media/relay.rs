@@ -6,6 +6,7 @@ use std::time::Instant;
 use livekit_protocol as proto;
 use prost::Message as _;
 use str0m::Event;
+use str0m::bwe::BweKind;
 use str0m::media::{KeyframeRequestKind, Mid};
 use str0m::rtp::RtpWrite;
 use str0m::rtp::{ExtensionValues, RtpPacket, SeqNo};
@@ -72,6 +73,9 @@ impl Engine {
             }
             (Pc::Subscriber, Event::KeyframeRequest(req)) => {
                 self.subscriber_wants_keyframe(now, sid, req.mid)
+            }
+            (Pc::Subscriber, Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. })) => {
+                self.on_estimate(now, sid, estimate)
             }
             _ => {}
         }
@@ -178,7 +182,10 @@ impl Engine {
         let Some(media) = self.tracks.get_mut(&track) else {
             return;
         };
-        let layers_changed = media.forwarding.on_packet(layer, now);
+        let layers_changed =
+            media
+                .forwarding
+                .on_packet(layer, pkt.header.header_len + pkt.payload.len(), now);
         if info.keyframe {
             media.forwarding.throttle.on_keyframe(layer);
         }

@@ -14,13 +14,15 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::channel::ChannelId;
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaKind, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, Transmit};
 use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 
 use super::*;
 
+mod bwe;
 mod fuzz;
+mod link;
 use crate::auth::{JoinGrant, Permission};
 
 const SERVER: &str = "127.0.0.1:7882";
@@ -56,6 +58,8 @@ struct Client {
     data: Vec<Vec<u8>>,
     reliable: Option<ChannelId>,
     alive: bool,
+    /// Keyframe requests the publisher PC received (the next frame should be a keyframe).
+    plis: usize,
 }
 
 struct Net {
@@ -64,6 +68,10 @@ struct Net {
     clients: Vec<Client>,
     /// Wall-clock time spent inside the engine (for the forwarding-cost measurement).
     engine_time: Duration,
+    /// Modelled links toward client addresses; others deliver at once.
+    links: std::collections::HashMap<SocketAddr, link::Link>,
+    /// Simulated time per round of timeouts.
+    step: Duration,
 }
 
 fn rtc(now: Instant, addr: SocketAddr) -> Rtc {
@@ -92,6 +100,8 @@ impl Net {
             engine,
             clients: Vec::new(),
             engine_time: Duration::ZERO,
+            links: Default::default(),
+            step: STEP,
         }
     }
 
@@ -120,6 +130,7 @@ impl Net {
             data: Vec::new(),
             reliable: None,
             alive: true,
+            plis: 0,
         });
         self.settle();
         self.clients.len() - 1
@@ -162,6 +173,7 @@ impl Net {
                                 {
                                     client.reliable = Some(id)
                                 }
+                                Event::KeyframeRequest(_) if pc == 0 => client.plis += 1,
                                 _ => {}
                             },
                         }
@@ -178,22 +190,37 @@ impl Net {
     fn deliver(&mut self, out: EngineOutput) {
         match out {
             EngineOutput::Transmit(t) => {
-                let Some(client) = self
-                    .clients
-                    .iter_mut()
-                    .find(|c| c.alive && c.addrs.contains(&t.destination))
-                else {
+                if let Some(link) = self.links.get_mut(&t.destination) {
+                    link.send(self.now, t);
                     return;
-                };
-                let rtc = if client.addrs[0] == t.destination {
-                    &mut client.publisher
-                } else {
-                    &mut client.subscriber
-                };
-                let receive =
-                    Receive::new(Protocol::Udp, t.source, t.destination, &t.contents).unwrap();
-                rtc.handle_input(Input::Receive(self.now, receive)).unwrap();
+                }
+                self.arrive(self.now, t);
             }
+            other => self.deliver_signal(other),
+        }
+    }
+
+    /// A datagram reaches its client at `at` (no later than now).
+    fn arrive(&mut self, at: Instant, t: Transmit) {
+        let Some(client) = self
+            .clients
+            .iter_mut()
+            .find(|c| c.alive && c.addrs.contains(&t.destination))
+        else {
+            return;
+        };
+        let rtc = if client.addrs[0] == t.destination {
+            &mut client.publisher
+        } else {
+            &mut client.subscriber
+        };
+        let receive = Receive::new(Protocol::Udp, t.source, t.destination, &t.contents).unwrap();
+        rtc.handle_input(Input::Receive(at, receive)).unwrap();
+    }
+
+    fn deliver_signal(&mut self, out: EngineOutput) {
+        match out {
+            EngineOutput::Transmit(t) => self.arrive(self.now, t),
             EngineOutput::Signal(to, msg) => {
                 let Some(c) = self.clients.iter().position(|c| c.sid == to && c.alive) else {
                     return;
@@ -244,7 +271,17 @@ impl Net {
     fn run(&mut self, duration: Duration) {
         let end = self.now + duration;
         while self.now < end {
-            self.now += STEP;
+            self.now += self.step;
+            let now = self.now;
+            let mut due: Vec<(Instant, Transmit)> = self
+                .links
+                .values_mut()
+                .flat_map(|l| std::iter::from_fn(|| l.due(now)))
+                .collect();
+            due.sort_by_key(|(at, _)| *at);
+            for (at, t) in due {
+                self.arrive(at, t);
+            }
             for c in self.clients.iter_mut().filter(|c| c.alive) {
                 c.publisher.handle_input(Input::Timeout(self.now)).unwrap();
                 c.subscriber.handle_input(Input::Timeout(self.now)).unwrap();
