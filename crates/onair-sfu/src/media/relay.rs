@@ -174,6 +174,11 @@ impl Engine {
         let Some(codec) = forward::codec_of(params.spec().codec) else {
             return;
         };
+        if let Some(level) = pkt.header.ext_vals.audio_level {
+            let level = level.unsigned_abs().min(127);
+            self.core
+                .observe_audio_level(&track, level, pkt.header.timestamp, now);
+        }
         let info = PacketInfo::parse(codec, &pkt.payload);
         // str0m applies VP8 descriptor rewrites while serialising; it needs its own parse.
         let vp8 = (codec == Codec::Vp8)

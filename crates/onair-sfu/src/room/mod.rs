@@ -8,6 +8,7 @@
 mod admin;
 mod output;
 mod participant;
+mod speakers;
 #[cfg(test)]
 mod tests;
 mod tracks;
@@ -139,6 +140,8 @@ pub struct RoomCore {
     /// Which participant publishes each track.
     track_owner: HashMap<TrackSid, ParticipantSid>,
     outputs: VecDeque<RoomOutput>,
+    /// Audio levels and who each room was last told is speaking.
+    speakers: speakers::Speakers,
 }
 
 impl RoomCore {
@@ -158,6 +161,7 @@ impl RoomCore {
             subscribers: HashMap::new(),
             track_owner: HashMap::new(),
             outputs: VecDeque::new(),
+            speakers: speakers::Speakers::default(),
         }
     }
 
@@ -173,11 +177,13 @@ impl RoomCore {
 
     /// When [`RoomCore::handle_timeout`] should next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.rooms.values().filter_map(|r| r.close_at).min()
+        let close = self.rooms.values().filter_map(|r| r.close_at).min();
+        close.into_iter().chain(self.speakers.poll_timeout()).min()
     }
 
-    /// Closes empty rooms whose timeout passed.
+    /// Closes empty rooms whose timeout passed; sends speaker changes when due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.update_speakers(now);
         let due: Vec<RoomName> = self
             .rooms
             .values()
