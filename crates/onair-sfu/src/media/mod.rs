@@ -94,6 +94,8 @@ pub struct Engine {
     outputs: VecDeque<EngineOutput>,
     /// Datagrams that matched no participant or failed to parse (garbage, stale clients).
     pub dropped_datagrams: u64,
+    /// Subscriber PCs estimate their bandwidth (on unless a measurement compares without).
+    bwe: bool,
 }
 
 /// The engine could not be built.
@@ -125,6 +127,7 @@ impl Engine {
             tracks: HashMap::new(),
             outputs: VecDeque::new(),
             dropped_datagrams: 0,
+            bwe: true,
         })
     }
 
@@ -142,7 +145,7 @@ impl Engine {
     fn new_rtc(&self, now: Instant, pc: Pc) -> (Rtc, String) {
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
-        let bwe = (pc == Pc::Subscriber).then_some(bwe::INITIAL_ESTIMATE);
+        let bwe = (pc == Pc::Subscriber && self.bwe).then_some(bwe::INITIAL_ESTIMATE);
         let mut rtc = RtcConfig::new()
             .enable_bwe(bwe)
             .set_ice_lite(true)

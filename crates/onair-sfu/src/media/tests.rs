@@ -22,6 +22,7 @@ use super::*;
 
 mod bwe;
 mod fuzz;
+mod idle;
 mod link;
 use crate::auth::{JoinGrant, Permission};
 
@@ -585,8 +586,12 @@ fn a_client_that_vanishes_is_removed_after_the_media_timeout() {
 #[test]
 #[ignore = "a measurement, not a check"]
 fn forwarding_cost() {
-    for subscribers in [1, 10, 25] {
+    for (subscribers, bwe) in [1, 10, 25]
+        .into_iter()
+        .flat_map(|n| [(n, true), (n, false)])
+    {
         let mut net = Net::new();
+        net.engine.bwe = bwe;
         let publisher = net.join("publisher", true);
         let mid = net.publish(publisher, Some("cam")).unwrap();
         for i in 0..subscribers {
@@ -611,7 +616,8 @@ fn forwarding_cost() {
         let forwarded = net.clients.iter().map(|c| c.rtp.len()).sum::<usize>() - before.1;
         let spent = net.engine_time - before.0;
         println!(
-            "{subscribers:>3} subscribers: {forwarded} packets forwarded, {:.2} us of engine time per packet per subscriber",
+            "{subscribers:>3} subscribers, BWE {}: {forwarded} packets forwarded, {:.2} us of engine time per packet per subscriber",
+            if bwe { "on " } else { "off" },
             spent.as_secs_f64() * 1e6 / forwarded as f64
         );
         assert!(forwarded as u64 >= packets * subscribers as u64 * 9 / 10);
