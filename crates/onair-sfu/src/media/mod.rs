@@ -5,15 +5,18 @@
 //! the shell owns those. One engine owns all `Rtc`s, so the packet path takes no locks.
 
 mod admin;
+mod backlog;
 mod bwe;
 mod drive;
 mod forward;
+mod guard;
 mod negotiate;
 mod peer;
 mod relay;
 pub mod sdp;
 #[cfg(test)]
 mod tests;
+mod timers;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -96,6 +99,12 @@ pub struct Engine {
     pub dropped_datagrams: u64,
     /// Subscriber PCs estimate their bandwidth (on unless a measurement compares without).
     bwe: bool,
+    /// Every peer's next deadline, so a loop touches only the peers that are due.
+    timers: timers::PeerTimers,
+    /// Next pass over published tracks (silent layers, bitrates, parked keyframe requests).
+    next_track_tick: Instant,
+    /// Next pass over participants for the media timeout.
+    next_liveness: Instant,
 }
 
 /// The engine could not be built.
@@ -128,6 +137,9 @@ impl Engine {
             outputs: VecDeque::new(),
             dropped_datagrams: 0,
             bwe: true,
+            timers: timers::PeerTimers::default(),
+            next_track_tick: now,
+            next_liveness: now,
         })
     }
 
@@ -218,8 +230,15 @@ impl Engine {
             alive_at: now,
             connected: false,
             bwe: bwe::SubscriberBwe::default(),
+            backlog: backlog::DataBacklog::default(),
+            poisoned: false,
+            #[cfg(test)]
+            inject_panic: false,
         };
         self.peers.insert(sid.clone(), peer);
+        for pc in [Pc::Publisher, Pc::Subscriber] {
+            self.timers.schedule(now, &sid, peer::idx(pc));
+        }
         // The JoinResponse goes out first, then subscriptions (which need the peer) apply.
         self.pump(now);
         self.negotiate_subscriber(now, &sid);
@@ -234,7 +253,7 @@ impl Engine {
         match req {
             Req::Offer(offer) => self.handle_offer(now, sid, offer),
             Req::Answer(answer) => self.handle_answer(now, sid, answer),
-            Req::Trickle(trickle) => self.handle_trickle(sid, trickle),
+            Req::Trickle(trickle) => self.handle_trickle(now, sid, trickle),
             Req::AddTrack(add) => {
                 if let Err(e) = self.core.add_track(sid, add) {
                     tracing::info!(participant = %sid, error = %e, "AddTrack refused");
@@ -503,14 +522,22 @@ impl Engine {
         for t in self.tracks.values_mut() {
             t.subscribers.retain(|s| s != sid);
         }
-        // Say goodbye on the wire (DTLS close_notify, SCTP shutdown) as far as one drain goes.
+        // Say goodbye on the wire (DTLS close_notify, SCTP shutdown) as far as one drain goes;
+        // a poisoned peer is just dropped.
         let mut transmits = Vec::new();
         let mut events = Vec::new();
         for pc in [Pc::Publisher, Pc::Subscriber] {
+            if peer.poisoned {
+                break;
+            }
             let rtc = peer.rtc(pc);
-            if rtc.close().is_ok() {
+            if matches!(guard::guard(|| rtc.close()), Ok(Ok(()))) {
                 let mut deadline = now;
-                let _ = peer::drain(rtc, &mut deadline, &mut transmits, &mut events);
+                if let Err(guard::PeerError::Panicked) =
+                    peer::drain(rtc, &mut deadline, &mut transmits, &mut events)
+                {
+                    peer.poisoned = true;
+                }
             }
         }
         self.outputs

@@ -15,6 +15,7 @@ use onair_forward::{Codec, Decision, IncomingPacket, Layer, PacketInfo};
 use str0m::rtp::Vp8Descriptor;
 
 use super::forward;
+use super::guard::guard;
 use super::peer::{self, LOSSY, Pc, RELIABLE};
 use super::{Engine, EngineOutput};
 use crate::ids::{ParticipantSid, TrackSid};
@@ -28,15 +29,20 @@ impl Engine {
         let Some(peer) = self.peers.get_mut(sid) else {
             return;
         };
+        if peer.poisoned {
+            return;
+        }
         let idx = peer::idx(pc);
         let mut deadline = peer.deadline[idx];
         let result = peer::drain(peer.rtc(pc), &mut deadline, &mut transmits, &mut events);
-        peer.deadline[idx] = deadline;
+        if peer.deadline[idx] != deadline {
+            peer.deadline[idx] = deadline;
+            self.timers.schedule(deadline, sid, idx);
+        }
         self.outputs
             .extend(transmits.into_iter().map(EngineOutput::Transmit));
         if let Err(e) = result {
-            tracing::info!(participant = %sid, error = %e, "peer failed");
-            self.fail(now, sid);
+            self.peer_failed(now, sid, &e);
             return;
         }
         for event in events {
@@ -68,8 +74,20 @@ impl Engine {
             }
             (Pc::Subscriber, Event::ChannelOpen(id, label)) => {
                 if let Some(peer) = self.peers.get_mut(sid) {
+                    if label == RELIABLE {
+                        // What was sent while the client connected, in order.
+                        let held = peer.backlog.take();
+                        let mut channel = peer.subscriber.channel(id);
+                        for packet in held {
+                            let written = channel.as_mut().map(|c| c.write(true, &packet));
+                            if !matches!(written, Some(Ok(true))) {
+                                tracing::debug!(participant = %sid, "held data packet dropped");
+                            }
+                        }
+                    }
                     peer.sub_channels.insert(label, id);
                 }
+                self.drain_peer(now, sid, Pc::Subscriber);
             }
             (Pc::Subscriber, Event::KeyframeRequest(req)) => {
                 self.subscriber_wants_keyframe(now, sid, req.mid)
@@ -206,6 +224,7 @@ impl Engine {
             info,
         };
         let mut keyframes = Vec::new();
+        let (mut transmits, mut events) = (Vec::new(), Vec::new());
         for sub_sid in subscribers {
             let Some(sub_peer) = self.peers.get_mut(&sub_sid) else {
                 continue;
@@ -281,29 +300,43 @@ impl Engine {
                     Err(_) => continue,
                 }
             }
-            let mut api = sub_peer.subscriber.direct_api();
-            let Some(tx) = api.stream_tx_by_mid(sub_mid, None) else {
-                continue;
-            };
-            tx.write_rtp(write);
-            let mut transmits = Vec::new();
-            let mut events = Vec::new();
-            let mut deadline = sub_peer.deadline[1];
-            let result = peer::tick(
-                &mut sub_peer.subscriber,
-                now,
-                &mut deadline,
-                &mut transmits,
-                &mut events,
-            );
-            sub_peer.deadline[1] = deadline;
-            self.outputs
-                .extend(transmits.into_iter().map(EngineOutput::Transmit));
-            if result.is_err() {
-                self.fail(now, &sub_sid);
+            if sub_peer.poisoned {
                 continue;
             }
-            for e in events {
+            let subscriber = &mut sub_peer.subscriber;
+            let written = guard(|| {
+                let mut api = subscriber.direct_api();
+                api.stream_tx_by_mid(sub_mid, None)
+                    .map(|tx| tx.write_rtp(write))
+                    .is_some()
+            });
+            let result = match written {
+                Ok(false) => continue,
+                Ok(true) => {
+                    let mut deadline = sub_peer.deadline[1];
+                    let result = peer::tick(
+                        &mut sub_peer.subscriber,
+                        now,
+                        &mut deadline,
+                        &mut transmits,
+                        &mut events,
+                    );
+                    if sub_peer.deadline[1] != deadline {
+                        sub_peer.deadline[1] = deadline;
+                        self.timers.schedule(deadline, &sub_sid, 1);
+                    }
+                    result
+                }
+                Err(e) => Err(e),
+            };
+            self.outputs
+                .extend(transmits.drain(..).map(EngineOutput::Transmit));
+            if let Err(e) = result {
+                events.clear();
+                self.peer_failed(now, &sub_sid, &e);
+                continue;
+            }
+            for e in events.drain(..) {
                 self.handle_event(now, &sub_sid, Pc::Subscriber, e);
             }
         }
@@ -379,7 +412,10 @@ impl Engine {
                 continue;
             };
             let Some(id) = peer.sub_channels.get(label).copied() else {
-                tracing::debug!(participant = %r, "data channel not open; packet dropped");
+                // Reliable data waits for the channel (bounded); lossy data is lost.
+                if !reliable || !peer.backlog.push(encoded.clone()) {
+                    tracing::debug!(participant = %r, "data channel not open; packet dropped");
+                }
                 continue;
             };
             if let Some(mut channel) = peer.subscriber.channel(id)

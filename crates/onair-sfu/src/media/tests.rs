@@ -24,6 +24,7 @@ mod bwe;
 mod fuzz;
 mod idle;
 mod link;
+mod resilience;
 use crate::auth::{JoinGrant, Permission};
 
 const SERVER: &str = "127.0.0.1:7882";
