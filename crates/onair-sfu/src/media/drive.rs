@@ -98,10 +98,12 @@ impl Engine {
                 continue;
             }
             self.drain_peer(now, &sid, pc);
-            // Re-armed even if str0m names the same instant again, so the peer is never
-            // forgotten (a duplicate entry only means one extra, harmless wake-up).
-            if let Some(peer) = self.peers.get(&sid) {
-                self.timers.schedule(peer.deadline[idx], &sid, idx);
+            // A new deadline was scheduled by the drain; the same instant again must be
+            // re-armed here, or the peer would never wake.
+            if let Some(peer) = self.peers.get(&sid)
+                && peer.deadline[idx] == at
+            {
+                self.timers.schedule(at, &sid, idx);
             }
         }
         if self.timers.crowded(2 * self.peers.len()) {
