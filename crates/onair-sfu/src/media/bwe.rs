@@ -22,9 +22,10 @@
 //!    The price is padding on a constrained link up to its estimate; the gain is that a
 //!    subscriber whose link recovers climbs back within seconds.
 //!
-//! Shown by `media::tests::bwe` (a squeezed link on the in-memory network: the subscriber falls
-//! from `f` to `h` about 1.5 s after its link narrows to 700 kbit/s while the other keeps `f`,
-//! and is back on `f` about 6 s after the link opens again).
+//! Shown by `media::tests::bwe` (a squeezed link on the in-memory network: what the subscriber
+//! receives falls from `f` to `h` about 3 s after its link narrows to 700 kbit/s, the 1.1 s
+//! bottleneck queue included, while the other keeps `f`; it is back on `f` 7–9 s after the link
+//! opens again).
 
 use std::time::{Duration, Instant};
 
