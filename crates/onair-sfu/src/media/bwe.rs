@@ -34,6 +34,7 @@ use onair_forward::{Layer, MAX_LAYERS, SelectorConfig, TrackLayers};
 use str0m::bwe::Bitrate;
 
 use super::Engine;
+use super::guard::guard;
 use super::peer::Pc;
 use crate::ids::{ParticipantSid, TrackSid};
 use crate::room::TrackKind;
@@ -222,9 +223,14 @@ impl Engine {
         let (old_min, old) = peer.bwe.requested;
         if desired > 0 && (moved(old, desired) || moved(old_min, minimum)) {
             peer.bwe.requested = (minimum, desired);
-            peer.subscriber
-                .bwe()
-                .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
+            let rtc = &mut peer.subscriber;
+            let set = guard(|| {
+                rtc.bwe()
+                    .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired))
+            });
+            if let Err(e) = set {
+                return self.peer_failed(now, sid, &e);
+            }
         }
         self.drain_peer(now, sid, Pc::Subscriber);
         for (track, layer) in keyframes {

@@ -272,7 +272,10 @@ impl Engine {
                 SubChange::Stop(mid) => api.stop_media(mid),
             }
         }
-        let Some((offer, pending)) = api.apply() else {
+        let Some((offer, pending)) = (match guard(|| api.apply()) {
+            Ok(applied) => applied,
+            Err(e) => return self.peer_failed(now, sid, &e),
+        }) else {
             return;
         };
         peer.sub_pending = Some((pending, added));

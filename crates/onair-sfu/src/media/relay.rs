@@ -73,21 +73,28 @@ impl Engine {
                 self.relay_data(now, sid, &data.data, reliable);
             }
             (Pc::Subscriber, Event::ChannelOpen(id, label)) => {
+                let mut flushed = Ok(());
                 if let Some(peer) = self.peers.get_mut(sid) {
                     if label == RELIABLE {
                         // What was sent while the client connected, in order.
                         let held = peer.backlog.take();
-                        let mut channel = peer.subscriber.channel(id);
-                        for packet in held {
-                            let written = channel.as_mut().map(|c| c.write(true, &packet));
-                            if !matches!(written, Some(Ok(true))) {
-                                tracing::debug!(participant = %sid, "held data packet dropped");
+                        let rtc = &mut peer.subscriber;
+                        flushed = guard(|| {
+                            let mut channel = rtc.channel(id);
+                            for packet in held {
+                                let written = channel.as_mut().map(|c| c.write(true, &packet));
+                                if !matches!(written, Some(Ok(true))) {
+                                    tracing::debug!(participant = %sid, "held data packet dropped");
+                                }
                             }
-                        }
+                        });
                     }
                     peer.sub_channels.insert(label, id);
                 }
-                self.drain_peer(now, sid, Pc::Subscriber);
+                match flushed {
+                    Ok(()) => self.drain_peer(now, sid, Pc::Subscriber),
+                    Err(e) => self.peer_failed(now, sid, &e),
+                }
             }
             (Pc::Subscriber, Event::KeyframeRequest(req)) => {
                 self.subscriber_wants_keyframe(now, sid, req.mid)
@@ -154,15 +161,21 @@ impl Engine {
             .iter()
             .find(|(_, (m, l))| *m == mid && *l == layer)
             .map(|(ssrc, _)| *ssrc);
-        let mut api = peer.publisher.direct_api();
-        let stream = match ssrc {
-            Some(ssrc) => api.stream_rx(&ssrc),
-            None => api.stream_rx_by_mid(mid, None),
-        };
-        if let Some(stream) = stream {
-            stream.request_keyframe(KeyframeRequestKind::Pli);
+        let rtc = &mut peer.publisher;
+        let asked = guard(|| {
+            let mut api = rtc.direct_api();
+            let stream = match ssrc {
+                Some(ssrc) => api.stream_rx(&ssrc),
+                None => api.stream_rx_by_mid(mid, None),
+            };
+            if let Some(stream) = stream {
+                stream.request_keyframe(KeyframeRequestKind::Pli);
+            }
+        });
+        match asked {
+            Ok(()) => self.drain_peer(now, publisher, Pc::Publisher),
+            Err(e) => self.peer_failed(now, publisher, &e),
         }
-        self.drain_peer(now, publisher, Pc::Publisher);
     }
 
     fn forward_rtp(&mut self, now: Instant, sid: &ParticipantSid, pkt: RtpPacket) {
@@ -418,10 +431,15 @@ impl Engine {
                 }
                 continue;
             };
-            if let Some(mut channel) = peer.subscriber.channel(id)
-                && !matches!(channel.write(true, &encoded), Ok(true))
-            {
-                tracing::debug!(participant = %r, "data channel full; packet dropped");
+            let rtc = &mut peer.subscriber;
+            let written = guard(|| rtc.channel(id).map(|mut c| c.write(true, &encoded)));
+            match written {
+                Ok(Some(Ok(true))) => {}
+                Ok(_) => tracing::debug!(participant = %r, "data channel full; packet dropped"),
+                Err(e) => {
+                    self.peer_failed(now, r, &e);
+                    continue;
+                }
             }
             self.drain_peer(now, r, Pc::Subscriber);
         }
