@@ -75,6 +75,48 @@ pub enum Selection {
     Off,
 }
 
+/// The layer a subscriber would get with unlimited bandwidth: its wish (quality, or the
+/// smallest layer covering the requested dimensions) narrowed to what the publisher sends.
+/// `None` when it wants no video or nothing is arriving. A bandwidth allocator asks this to
+/// know what each track could use before handing out shares.
+pub fn ceiling(
+    quality: VideoQuality,
+    dimensions: Option<Dimensions>,
+    layers: &TrackLayers,
+) -> Option<Layer> {
+    available(layers, wish(quality, dimensions, layers)?)
+}
+
+/// The preference alone, as a layer cap; `None` when the subscriber wants no video.
+fn wish(
+    quality: VideoQuality,
+    dimensions: Option<Dimensions>,
+    layers: &TrackLayers,
+) -> Option<Layer> {
+    let cap = quality.max_layer()?;
+    let Some(wanted) = dimensions.filter(|d| d.is_known()) else {
+        return Some(cap);
+    };
+    let known = || Layer::all().filter(|l| layers.get(*l).dimensions.is_known());
+    let Some(largest) = known().next_back() else {
+        return Some(cap);
+    };
+    Some(
+        known()
+            .find(|l| layers.get(*l).dimensions.covers(wanted))
+            .unwrap_or(largest),
+    )
+}
+
+/// The highest active layer at or below `wish`, else the lowest active one above it.
+fn available(layers: &TrackLayers, wish: Layer) -> Option<Layer> {
+    layers
+        .active()
+        .rev()
+        .find(|l| *l <= wish)
+        .or_else(|| layers.active().find(|l| *l > wish))
+}
+
 /// See the module docs.
 #[derive(Debug, Clone)]
 pub struct LayerSelector {
@@ -146,12 +188,7 @@ impl LayerSelector {
             self.up_candidate = None;
             return before.is_some();
         };
-        let available = layers
-            .active()
-            .rev()
-            .find(|l| *l <= wish)
-            .or_else(|| layers.active().find(|l| *l > wish));
-        let Some(available) = available else {
+        let Some(available) = available(layers, wish) else {
             // Nothing is arriving: keep aiming where we were (or at the wish) until it does.
             self.target = Some(before.unwrap_or(wish).min(wish));
             self.up_candidate = None;
@@ -163,19 +200,7 @@ impl LayerSelector {
 
     /// The preference alone, as a layer cap; `None` when the subscriber wants no video.
     fn wish(&self, layers: &TrackLayers) -> Option<Layer> {
-        let cap = self.quality.max_layer()?;
-        let Some(wanted) = self.dimensions else {
-            return Some(cap);
-        };
-        let known = || Layer::all().filter(|l| layers.get(*l).dimensions.is_known());
-        let Some(largest) = known().next_back() else {
-            return Some(cap);
-        };
-        Some(
-            known()
-                .find(|l| layers.get(*l).dimensions.covers(wanted))
-                .unwrap_or(largest),
-        )
+        wish(self.quality, self.dimensions, layers)
     }
 
     fn fit_bandwidth(

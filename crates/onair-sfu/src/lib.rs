@@ -36,14 +36,39 @@
 //!        → receivers' subscriber-PC channels (room, or destination_identities)
 //! ```
 //!
+//! # Bandwidth, speakers and faults
+//!
+//! - **Layer by bandwidth.** Each subscriber PC runs str0m's send-side BWE (GoogCC on TWCC
+//!   feedback, starting from 1.5 Mbit/s). Its estimate, less audio (always forwarded), is split
+//!   max-min fair over the video tracks it receives, each wanting the measured bitrate of the
+//!   layer its UpdateTrackSettings allows (plus 15 % headroom); a forwarder goes down at once
+//!   when its layer no longer fits and up after two seconds of fitting, at a keyframe. While a
+//!   track is held down, the PC pads up to what the next layer needs and asks str0m for probes
+//!   with backoff (3 s doubling to 12 s), so a recovered link is found within seconds. Publisher
+//!   layer bitrates are measured per second as packets arrive.
+//! - **Active speakers.** From the RFC 6464 audio level of each published audio track, smoothed
+//!   over 400 ms windows with LiveKit's server defaults (−35 dBov threshold, 40 % of a window,
+//!   two-window moving average); each room gets `SpeakersChanged` deltas at most every 400 ms,
+//!   loudest first, with `active: false` for who stopped. Hidden participants and muted tracks
+//!   are never speakers.
+//! - **Faults stay local.** Every call into a participant's str0m `Rtc` is wrapped in
+//!   `catch_unwind`: a panic (a str0m bug hit by hostile input) disconnects that participant
+//!   (`STATE_MISMATCH`) without touching its `Rtc` again; everyone else and the server go on.
+//!   Reliable data for a participant whose `_reliable` channel is not open yet is held (256
+//!   packets / 64 KiB) and delivered in order when it opens; lossy data is not held.
+//! - **Loop cost.** Peer deadlines live in a timer heap (lazy deletion, rebuilt when stale
+//!   entries pile up), so a wake-up touches only the peers that are due; the pass over tracks
+//!   runs every 50 ms and the media-timeout pass every second, not on every wake-up.
+//!
 //! # LiveKit features
 //!
 //! Supported: `/rtc` (dual peer connection), `/rtc/validate`, the `/rtc/v1` 404 fallbacks that
 //! send clients to `/rtc`; JoinResponse as the SDKs require; trickle ICE both ways; ICE-lite on
 //! one UDP port and ICE-TCP (RFC 4571); AddTrack → TrackPublished; unpublish by renegotiation;
 //! mute; participant updates with complete track lists and increasing versions; auto-subscribe
-//! and UpdateSubscription; UpdateTrackSettings (quality, size, disable) driving the simulcast
-//! layer; VP8 and H.264 video with `q`/`h`/`f` simulcast, Opus audio; keyframe requests
+//! and UpdateSubscription; UpdateTrackSettings (quality, size, disable) and each subscriber's
+//! bandwidth estimate driving the simulcast layer; VP8 and H.264 video with `q`/`h`/`f`
+//! simulcast, Opus audio; active speakers (`SpeakersChanged`); keyframe requests
 //! coalesced and throttled; NACK/RTX toward subscribers (str0m); data packets on `_reliable` and
 //! `_lossy` to the room or to identities; grants (`roomJoin`, `canPublish`,
 //! `canPublishSources`, `canPublishData`, `canSubscribe`, `hidden`); rooms created on first join
@@ -88,9 +113,9 @@
 //! signed with the server's key, valid for [`TokenRefresh::validity`] (10 minutes) or until the
 //! original's expiry if later. A detached participant gets one when it resumes.
 //!
-//! Not yet: single-PC `/rtc/v1`; speaker detection and connection quality; bandwidth
-//! estimation driving the layer; RED unwrapping for subscribers without RED; dynacast; metadata
-//! updates from clients; TURN.
+//! Not yet: single-PC `/rtc/v1`; connection quality; REMB from subscribers (only TWCC feeds
+//! the estimate); RED unwrapping for subscribers without RED; dynacast; metadata updates from
+//! clients; TURN.
 
 pub mod auth;
 pub mod config;

@@ -344,3 +344,21 @@ fn refresh_applies_a_due_up_switch_with_the_last_layers() {
 }
 
 mod props;
+
+#[test]
+fn ceiling_is_the_wish_narrowed_to_what_is_sent() {
+    let q = VideoQuality::High;
+    assert_eq!(ceiling(q, None, &three()), Some(F));
+    assert_eq!(ceiling(VideoQuality::Off, None, &three()), None);
+    assert_eq!(
+        ceiling(q, Some(Dimensions::new(600, 300)), &three()),
+        Some(H)
+    );
+    let no_top = with(three(), F, |l| l.active = false);
+    assert_eq!(ceiling(q, None, &no_top), Some(H));
+    let only_top = with(with(three(), Q, |l| l.active = false), H, |l| {
+        l.active = false
+    });
+    assert_eq!(ceiling(VideoQuality::Low, None, &only_top), Some(F));
+    assert_eq!(ceiling(q, None, &TrackLayers::default()), None);
+}

@@ -11,6 +11,8 @@ use onair_forward::{
 };
 use rand::Rng;
 
+use super::bwe::LayerMeter;
+
 /// A simulcast layer counts as sending while its last packet is this recent.
 pub const LAYER_FRESH: Duration = Duration::from_millis(1500);
 /// At most one keyframe request per layer of a track in this interval, however many
@@ -47,6 +49,8 @@ pub struct TrackForwarding {
     last_seen: [Option<Instant>; onair_forward::MAX_LAYERS],
     /// Keyframe requests toward the publisher, coalesced across subscribers.
     pub throttle: KeyframeThrottle,
+    /// Each layer's incoming bitrate, rolled into `layers` once per window.
+    pub meter: LayerMeter,
 }
 
 impl TrackForwarding {
@@ -72,12 +76,15 @@ impl TrackForwarding {
             layers,
             last_seen: [None; onair_forward::MAX_LAYERS],
             throttle: KeyframeThrottle::new(KEYFRAME_INTERVAL),
+            meter: LayerMeter::default(),
         }
     }
 
-    /// A packet arrived on `layer`; returns whether the set of sending layers changed.
-    pub fn on_packet(&mut self, layer: Layer, now: Instant) -> bool {
+    /// A packet of `bytes` arrived on `layer`; returns whether the set of sending layers
+    /// changed.
+    pub fn on_packet(&mut self, layer: Layer, bytes: usize, now: Instant) -> bool {
         self.last_seen[layer.index()] = Some(now);
+        self.meter.on_packet(layer, bytes, now);
         let info = *self.layers.get(layer);
         if info.active {
             return false;
@@ -123,6 +130,8 @@ pub struct SubscriberForwarding {
     pub quality: VideoQuality,
     /// Requested element size, if any (wins over `quality`).
     pub dimensions: Option<Dimensions>,
+    /// This track's share of the subscriber's bandwidth estimate; `None` = not limited.
+    pub share_bps: Option<u64>,
 }
 
 impl Default for SubscriberForwarding {
@@ -131,6 +140,7 @@ impl Default for SubscriberForwarding {
             forwarder: None,
             quality: VideoQuality::High,
             dimensions: None,
+            share_bps: None,
         }
     }
 }
@@ -148,9 +158,19 @@ impl SubscriberForwarding {
             let initial_seq = rand::rng().random_range(1..0x8000u16);
             let mut f = Forwarder::new(ForwarderConfig::new(codec, initial_seq)).ok()?;
             f.set_preference(self.quality, self.dimensions, layers, now);
+            f.set_bandwidth(self.share_bps, layers, now);
             self.forwarder = Some(f);
         }
         self.forwarder.as_mut()
+    }
+
+    /// Applies a new bandwidth share; returns whether the forwarder's target changed.
+    pub fn set_share(&mut self, share: Option<u64>, layers: &TrackLayers, now: Instant) -> bool {
+        self.share_bps = share;
+        match self.forwarder.as_mut() {
+            Some(f) => f.set_bandwidth(share, layers, now),
+            None => false,
+        }
     }
 
     /// Applies UpdateTrackSettings; returns whether the forwarder's target changed.
@@ -193,8 +213,8 @@ mod tests {
             t.layers.get(Layer::LOW).dimensions,
             Dimensions::new(320, 180)
         );
-        assert!(t.on_packet(Layer::LOW, t0));
-        assert!(!t.on_packet(Layer::LOW, t0 + Duration::from_millis(10)));
+        assert!(t.on_packet(Layer::LOW, 100, t0));
+        assert!(!t.on_packet(Layer::LOW, 100, t0 + Duration::from_millis(10)));
         assert!(!t.expire(t0 + Duration::from_millis(100)));
         assert!(t.expire(t0 + LAYER_FRESH + Duration::from_millis(10)));
         assert!(!t.layers.get(Layer::LOW).active);

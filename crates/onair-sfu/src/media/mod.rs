@@ -5,8 +5,11 @@
 //! the shell owns those. One engine owns all `Rtc`s, so the packet path takes no locks.
 
 mod admin;
+mod backlog;
+mod bwe;
 mod drive;
 mod forward;
+mod guard;
 mod negotiate;
 mod peer;
 mod relay;
@@ -14,6 +17,7 @@ mod resume;
 pub mod sdp;
 #[cfg(test)]
 mod tests;
+mod timers;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -94,6 +98,14 @@ pub struct Engine {
     outputs: VecDeque<EngineOutput>,
     /// Datagrams that matched no participant or failed to parse (garbage, stale clients).
     pub dropped_datagrams: u64,
+    /// Subscriber PCs estimate their bandwidth (on unless a measurement compares without).
+    bwe: bool,
+    /// Every peer's next deadline, so a loop touches only the peers that are due.
+    timers: timers::PeerTimers,
+    /// Next pass over published tracks (silent layers, bitrates, parked keyframe requests).
+    next_track_tick: Instant,
+    /// Next pass over participants for the media timeout.
+    next_liveness: Instant,
 }
 
 /// The engine could not be built.
@@ -125,6 +137,10 @@ impl Engine {
             tracks: HashMap::new(),
             outputs: VecDeque::new(),
             dropped_datagrams: 0,
+            bwe: true,
+            timers: timers::PeerTimers::default(),
+            next_track_tick: now,
+            next_liveness: now,
         })
     }
 
@@ -144,10 +160,13 @@ impl Engine {
         }
     }
 
-    fn new_rtc(&self, now: Instant) -> (Rtc, String) {
+    /// A peer connection; the subscriber PC (`pc`) estimates its send bandwidth.
+    fn new_rtc(&self, now: Instant, pc: Pc) -> (Rtc, String) {
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
+        let bwe = (pc == Pc::Subscriber && self.bwe).then_some(bwe::INITIAL_ESTIMATE);
         let mut rtc = RtcConfig::new()
+            .enable_bwe(bwe)
             .set_ice_lite(true)
             .set_rtp_mode(true)
             .set_dtls_cert(self.cert.clone())
@@ -187,8 +206,8 @@ impl Engine {
             grant.permission.can_publish_data,
         );
         let sid = self.core.join(now, grant, opts)?;
-        let (publisher, pub_ufrag) = self.new_rtc(now);
-        let (subscriber, sub_ufrag) = self.new_rtc(now);
+        let (publisher, pub_ufrag) = self.new_rtc(now, Pc::Publisher);
+        let (subscriber, sub_ufrag) = self.new_rtc(now, Pc::Subscriber);
         self.by_ufrag
             .insert(pub_ufrag.clone(), (sid.clone(), Pc::Publisher));
         self.by_ufrag
@@ -218,8 +237,16 @@ impl Engine {
             alive_at: now,
             connected: false,
             signal: resume::SignalLink::default(),
+            bwe: bwe::SubscriberBwe::default(),
+            backlog: backlog::DataBacklog::default(),
+            poisoned: false,
+            #[cfg(test)]
+            inject_panic: false,
         };
         self.peers.insert(sid.clone(), peer);
+        for pc in [Pc::Publisher, Pc::Subscriber] {
+            self.timers.schedule(now, &sid, peer::idx(pc));
+        }
         // The JoinResponse goes out first, then subscriptions (which need the peer) apply.
         self.pump(now);
         self.negotiate_subscriber(now, &sid);
@@ -234,7 +261,7 @@ impl Engine {
         match req {
             Req::Offer(offer) => self.handle_offer(now, sid, offer),
             Req::Answer(answer) => self.handle_answer(now, sid, answer),
-            Req::Trickle(trickle) => self.handle_trickle(sid, trickle),
+            Req::Trickle(trickle) => self.handle_trickle(now, sid, trickle),
             Req::AddTrack(add) => {
                 if let Err(e) = self.core.add_track(sid, add) {
                     tracing::info!(participant = %sid, error = %e, "AddTrack refused");
@@ -372,6 +399,8 @@ impl Engine {
                 self.request_keyframe(now, &track, layer);
             }
         }
+        // What the tracks could use changed: the estimate is shared anew.
+        self.reallocate(now, sid);
     }
 
     fn fail(&mut self, now: Instant, sid: &ParticipantSid) {
@@ -472,6 +501,7 @@ impl Engine {
         }
         for sid in renegotiate {
             self.negotiate_subscriber(now, &sid);
+            self.reallocate(now, &sid);
         }
     }
 
@@ -507,14 +537,22 @@ impl Engine {
         for t in self.tracks.values_mut() {
             t.subscribers.retain(|s| s != sid);
         }
-        // Say goodbye on the wire (DTLS close_notify, SCTP shutdown) as far as one drain goes.
+        // Say goodbye on the wire (DTLS close_notify, SCTP shutdown) as far as one drain goes;
+        // a poisoned peer is just dropped.
         let mut transmits = Vec::new();
         let mut events = Vec::new();
         for pc in [Pc::Publisher, Pc::Subscriber] {
+            if peer.poisoned {
+                break;
+            }
             let rtc = peer.rtc(pc);
-            if rtc.close().is_ok() {
+            if matches!(guard::guard(|| rtc.close()), Ok(Ok(()))) {
                 let mut deadline = now;
-                let _ = peer::drain(rtc, &mut deadline, &mut transmits, &mut events);
+                if let Err(guard::PeerError::Panicked) =
+                    peer::drain(rtc, &mut deadline, &mut transmits, &mut events)
+                {
+                    peer.poisoned = true;
+                }
             }
         }
         self.outputs

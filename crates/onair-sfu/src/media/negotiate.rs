@@ -9,6 +9,7 @@ use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::channel::{ChannelConfig, Reliability};
 use str0m::media::{Direction, MediaKind};
 
+use super::guard::guard;
 use super::peer::{self, LOSSY, Pc, RELIABLE, SubChange};
 use super::{Engine, EngineOutput, sdp};
 use crate::ids::ParticipantSid;
@@ -37,7 +38,7 @@ impl Engine {
     ) {
         // A resumed client that sent no sync state: its lost subscriber offer is made again.
         self.settle_lost_offer(now, sid, None);
-        let Some(peer) = self.peers.get_mut(sid) else {
+        let Some(peer) = self.peers.get_mut(sid).filter(|p| !p.poisoned) else {
             return;
         };
         let text = sdp::restrict_publisher_offer(&offer.sdp, peer.can_publish);
@@ -49,12 +50,14 @@ impl Engine {
                 return;
             }
         };
-        let answer = match peer.publisher.sdp_api().accept_offer(parsed) {
-            Ok(a) => a,
-            Err(e) => {
+        let publisher = &mut peer.publisher;
+        let answer = match guard(|| publisher.sdp_api().accept_offer(parsed)) {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
                 tracing::info!(participant = %sid, error = %e, "offer refused");
                 return;
             }
+            Err(e) => return self.peer_failed(now, sid, &e),
         };
         let answer_sdp = answer.to_sdp_string();
         // An ICE restart (a resuming client) changed the local credentials.
@@ -102,7 +105,7 @@ impl Engine {
         sid: &ParticipantSid,
         answer: proto::SessionDescription,
     ) {
-        let Some(peer) = self.peers.get_mut(sid) else {
+        let Some(peer) = self.peers.get_mut(sid).filter(|p| !p.poisoned) else {
             return;
         };
         let Some(offer) = peer.sub_pending.take() else {
@@ -117,13 +120,14 @@ impl Engine {
                 return;
             }
         };
-        if let Err(e) = peer
-            .subscriber
-            .sdp_api()
-            .accept_answer(offer.pending, parsed)
-        {
-            tracing::info!(participant = %sid, error = %e, "answer refused");
-            return;
+        let subscriber = &mut peer.subscriber;
+        match guard(|| subscriber.sdp_api().accept_answer(offer.pending, parsed)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::info!(participant = %sid, error = %e, "answer refused");
+                return;
+            }
+            Err(e) => return self.peer_failed(now, sid, &e),
         }
         for track in offer.added {
             if let Some(sub) = peer.subscriptions.get_mut(&track) {
@@ -136,7 +140,12 @@ impl Engine {
     }
 
     /// A client candidate for one of its PCs.
-    pub(super) fn handle_trickle(&mut self, sid: &ParticipantSid, trickle: proto::TrickleRequest) {
+    pub(super) fn handle_trickle(
+        &mut self,
+        now: Instant,
+        sid: &ParticipantSid,
+        trickle: proto::TrickleRequest,
+    ) {
         let Some(peer) = self.peers.get_mut(sid) else {
             return;
         };
@@ -156,7 +165,13 @@ impl Engine {
         } else {
             Pc::Publisher
         };
-        peer.rtc(pc).add_remote_candidate(candidate);
+        if peer.poisoned {
+            return;
+        }
+        let rtc = peer.rtc(pc);
+        if let Err(e) = guard(|| rtc.add_remote_candidate(candidate)) {
+            self.peer_failed(now, sid, &e);
+        }
     }
 
     /// Sends the server's candidates once per PC (they are also in the SDP).
@@ -278,7 +293,10 @@ impl Engine {
                 }
             }
         }
-        let Some((offer, pending)) = api.apply() else {
+        let Some((offer, pending)) = (match guard(|| api.apply()) {
+            Ok(applied) => applied,
+            Err(e) => return self.peer_failed(now, sid, &e),
+        }) else {
             return;
         };
         let sdp_text = offer.to_sdp_string();
@@ -300,5 +318,8 @@ impl Engine {
             .push_back(EngineOutput::Signal(sid.clone(), Box::new(Msg::Offer(msg))));
         self.trickle_local(sid, Pc::Subscriber, &sdp_text);
         self.drain_peer(now, sid, Pc::Subscriber);
+        if restart {
+            self.restart_estimate(now, sid);
+        }
     }
 }

@@ -16,6 +16,7 @@ use str0m::{Input, Output, Rtc};
 use onair_forward::Layer;
 
 use super::forward::SubscriberForwarding;
+use super::guard::{PeerError, guard};
 use crate::ids::{Identity, ParticipantSid, RoomName, TrackSid};
 use crate::room::TrackKind;
 
@@ -127,6 +128,15 @@ pub struct Peer {
     pub connected: bool,
     /// The signal connection: attached or waiting for a resume, and what a resume must redo.
     pub signal: super::resume::SignalLink,
+    /// The subscriber PC's bandwidth estimate and what str0m was asked to probe for.
+    pub bwe: super::bwe::SubscriberBwe,
+    /// Reliable data packets waiting for the subscriber PC's `_reliable` channel to open.
+    pub backlog: super::backlog::DataBacklog,
+    /// One of its `Rtc`s panicked: never call into them again.
+    pub poisoned: bool,
+    /// Test hook: the next datagram this participant sends makes its `Rtc` call panic.
+    #[cfg(test)]
+    pub inject_panic: bool,
 }
 
 impl Peer {
@@ -154,17 +164,20 @@ pub fn drain(
     deadline: &mut Instant,
     transmits: &mut Vec<str0m::net::Transmit>,
     events: &mut Vec<str0m::Event>,
-) -> Result<(), str0m::RtcError> {
-    loop {
-        match rtc.poll_output()? {
-            Output::Timeout(t) => {
-                *deadline = t;
-                return Ok(());
+) -> Result<(), PeerError> {
+    let drained = guard(|| -> Result<(), str0m::RtcError> {
+        loop {
+            match rtc.poll_output()? {
+                Output::Timeout(t) => {
+                    *deadline = t;
+                    return Ok(());
+                }
+                Output::Transmit(t) => transmits.push(t),
+                Output::Event(e) => events.push(e),
             }
-            Output::Transmit(t) => transmits.push(t),
-            Output::Event(e) => events.push(e),
         }
-    }
+    })?;
+    Ok(drained?)
 }
 
 /// Feeds a timeout and drains.
@@ -174,8 +187,8 @@ pub fn tick(
     deadline: &mut Instant,
     transmits: &mut Vec<str0m::net::Transmit>,
     events: &mut Vec<str0m::Event>,
-) -> Result<(), str0m::RtcError> {
-    rtc.handle_input(Input::Timeout(now))?;
+) -> Result<(), PeerError> {
+    guard(|| rtc.handle_input(Input::Timeout(now)))??;
     drain(rtc, deadline, transmits, events)
 }
 

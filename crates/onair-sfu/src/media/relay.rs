@@ -6,6 +6,7 @@ use std::time::Instant;
 use livekit_protocol as proto;
 use prost::Message as _;
 use str0m::Event;
+use str0m::bwe::BweKind;
 use str0m::media::{KeyframeRequestKind, Mid};
 use str0m::rtp::RtpWrite;
 use str0m::rtp::{ExtensionValues, RtpPacket, SeqNo};
@@ -14,6 +15,7 @@ use onair_forward::{Codec, Decision, IncomingPacket, Layer, PacketInfo};
 use str0m::rtp::Vp8Descriptor;
 
 use super::forward;
+use super::guard::guard;
 use super::peer::{self, LOSSY, Pc, RELIABLE};
 use super::{Engine, EngineOutput};
 use crate::ids::{ParticipantSid, TrackSid};
@@ -27,15 +29,20 @@ impl Engine {
         let Some(peer) = self.peers.get_mut(sid) else {
             return;
         };
+        if peer.poisoned {
+            return;
+        }
         let idx = peer::idx(pc);
         let mut deadline = peer.deadline[idx];
         let result = peer::drain(peer.rtc(pc), &mut deadline, &mut transmits, &mut events);
-        peer.deadline[idx] = deadline;
+        if peer.deadline[idx] != deadline {
+            peer.deadline[idx] = deadline;
+            self.timers.schedule(deadline, sid, idx);
+        }
         self.outputs
             .extend(transmits.into_iter().map(EngineOutput::Transmit));
         if let Err(e) = result {
-            tracing::info!(participant = %sid, error = %e, "peer failed");
-            self.fail(now, sid);
+            self.peer_failed(now, sid, &e);
             return;
         }
         for event in events {
@@ -66,12 +73,34 @@ impl Engine {
                 self.relay_data(now, sid, &data.data, reliable);
             }
             (Pc::Subscriber, Event::ChannelOpen(id, label)) => {
+                let mut flushed = Ok(());
                 if let Some(peer) = self.peers.get_mut(sid) {
+                    if label == RELIABLE {
+                        // What was sent while the client connected, in order.
+                        let held = peer.backlog.take();
+                        let rtc = &mut peer.subscriber;
+                        flushed = guard(|| {
+                            let mut channel = rtc.channel(id);
+                            for packet in held {
+                                let written = channel.as_mut().map(|c| c.write(true, &packet));
+                                if !matches!(written, Some(Ok(true))) {
+                                    tracing::debug!(participant = %sid, "held data packet dropped");
+                                }
+                            }
+                        });
+                    }
                     peer.sub_channels.insert(label, id);
+                }
+                match flushed {
+                    Ok(()) => self.drain_peer(now, sid, Pc::Subscriber),
+                    Err(e) => self.peer_failed(now, sid, &e),
                 }
             }
             (Pc::Subscriber, Event::KeyframeRequest(req)) => {
                 self.subscriber_wants_keyframe(now, sid, req.mid)
+            }
+            (Pc::Subscriber, Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. })) => {
+                self.on_estimate(now, sid, estimate)
             }
             _ => {}
         }
@@ -132,15 +161,21 @@ impl Engine {
             .iter()
             .find(|(_, (m, l))| *m == mid && *l == layer)
             .map(|(ssrc, _)| *ssrc);
-        let mut api = peer.publisher.direct_api();
-        let stream = match ssrc {
-            Some(ssrc) => api.stream_rx(&ssrc),
-            None => api.stream_rx_by_mid(mid, None),
-        };
-        if let Some(stream) = stream {
-            stream.request_keyframe(KeyframeRequestKind::Pli);
+        let rtc = &mut peer.publisher;
+        let asked = guard(|| {
+            let mut api = rtc.direct_api();
+            let stream = match ssrc {
+                Some(ssrc) => api.stream_rx(&ssrc),
+                None => api.stream_rx_by_mid(mid, None),
+            };
+            if let Some(stream) = stream {
+                stream.request_keyframe(KeyframeRequestKind::Pli);
+            }
+        });
+        match asked {
+            Ok(()) => self.drain_peer(now, publisher, Pc::Publisher),
+            Err(e) => self.peer_failed(now, publisher, &e),
         }
-        self.drain_peer(now, publisher, Pc::Publisher);
     }
 
     fn forward_rtp(&mut self, now: Instant, sid: &ParticipantSid, pkt: RtpPacket) {
@@ -170,6 +205,11 @@ impl Engine {
         let Some(codec) = forward::codec_of(params.spec().codec) else {
             return;
         };
+        if let Some(level) = pkt.header.ext_vals.audio_level {
+            let level = level.unsigned_abs().min(127);
+            self.core
+                .observe_audio_level(&track, level, pkt.header.timestamp, now);
+        }
         let info = PacketInfo::parse(codec, &pkt.payload);
         // str0m applies VP8 descriptor rewrites while serialising; it needs its own parse.
         let vp8 = (codec == Codec::Vp8)
@@ -178,7 +218,10 @@ impl Engine {
         let Some(media) = self.tracks.get_mut(&track) else {
             return;
         };
-        let layers_changed = media.forwarding.on_packet(layer, now);
+        let layers_changed =
+            media
+                .forwarding
+                .on_packet(layer, pkt.header.header_len + pkt.payload.len(), now);
         if info.keyframe {
             media.forwarding.throttle.on_keyframe(layer);
         }
@@ -194,6 +237,7 @@ impl Engine {
             info,
         };
         let mut keyframes = Vec::new();
+        let (mut transmits, mut events) = (Vec::new(), Vec::new());
         for sub_sid in subscribers {
             let Some(sub_peer) = self.peers.get_mut(&sub_sid) else {
                 continue;
@@ -269,29 +313,43 @@ impl Engine {
                     Err(_) => continue,
                 }
             }
-            let mut api = sub_peer.subscriber.direct_api();
-            let Some(tx) = api.stream_tx_by_mid(sub_mid, None) else {
-                continue;
-            };
-            tx.write_rtp(write);
-            let mut transmits = Vec::new();
-            let mut events = Vec::new();
-            let mut deadline = sub_peer.deadline[1];
-            let result = peer::tick(
-                &mut sub_peer.subscriber,
-                now,
-                &mut deadline,
-                &mut transmits,
-                &mut events,
-            );
-            sub_peer.deadline[1] = deadline;
-            self.outputs
-                .extend(transmits.into_iter().map(EngineOutput::Transmit));
-            if result.is_err() {
-                self.fail(now, &sub_sid);
+            if sub_peer.poisoned {
                 continue;
             }
-            for e in events {
+            let subscriber = &mut sub_peer.subscriber;
+            let written = guard(|| {
+                let mut api = subscriber.direct_api();
+                api.stream_tx_by_mid(sub_mid, None)
+                    .map(|tx| tx.write_rtp(write))
+                    .is_some()
+            });
+            let result = match written {
+                Ok(false) => continue,
+                Ok(true) => {
+                    let mut deadline = sub_peer.deadline[1];
+                    let result = peer::tick(
+                        &mut sub_peer.subscriber,
+                        now,
+                        &mut deadline,
+                        &mut transmits,
+                        &mut events,
+                    );
+                    if sub_peer.deadline[1] != deadline {
+                        sub_peer.deadline[1] = deadline;
+                        self.timers.schedule(deadline, &sub_sid, 1);
+                    }
+                    result
+                }
+                Err(e) => Err(e),
+            };
+            self.outputs
+                .extend(transmits.drain(..).map(EngineOutput::Transmit));
+            if let Err(e) = result {
+                events.clear();
+                self.peer_failed(now, &sub_sid, &e);
+                continue;
+            }
+            for e in events.drain(..) {
                 self.handle_event(now, &sub_sid, Pc::Subscriber, e);
             }
         }
@@ -370,13 +428,21 @@ impl Engine {
                 continue;
             };
             let Some(id) = peer.sub_channels.get(label).copied() else {
-                tracing::debug!(participant = %r, "data channel not open; packet dropped");
+                // Reliable data waits for the channel (bounded); lossy data is lost.
+                if !reliable || !peer.backlog.push(encoded.clone()) {
+                    tracing::debug!(participant = %r, "data channel not open; packet dropped");
+                }
                 continue;
             };
-            if let Some(mut channel) = peer.subscriber.channel(id)
-                && !matches!(channel.write(true, &encoded), Ok(true))
-            {
-                tracing::debug!(participant = %r, "data channel full; packet dropped");
+            let rtc = &mut peer.subscriber;
+            let written = guard(|| rtc.channel(id).map(|mut c| c.write(true, &encoded)));
+            match written {
+                Ok(Some(Ok(true))) => {}
+                Ok(_) => tracing::debug!(participant = %r, "data channel full; packet dropped"),
+                Err(e) => {
+                    self.peer_failed(now, r, &e);
+                    continue;
+                }
             }
             self.drain_peer(now, r, Pc::Subscriber);
         }

@@ -10,6 +10,7 @@ mod output;
 mod participant;
 mod refresh;
 mod resume;
+mod speakers;
 #[cfg(test)]
 mod tests;
 mod tracks;
@@ -147,6 +148,8 @@ pub struct RoomCore {
     /// Original tokens and when each participant is next sent a refreshed one.
     refresher: refresh::Refresher,
     outputs: VecDeque<RoomOutput>,
+    /// Audio levels and who each room was last told is speaking.
+    speakers: speakers::Speakers,
 }
 
 impl RoomCore {
@@ -168,6 +171,7 @@ impl RoomCore {
             detached: HashMap::new(),
             refresher: refresh::Refresher::default(),
             outputs: VecDeque::new(),
+            speakers: speakers::Speakers::default(),
         }
     }
 
@@ -188,13 +192,16 @@ impl RoomCore {
             .filter_map(|r| r.close_at)
             .chain(self.next_detach_expiry())
             .chain(self.refresher.next_at())
+            .chain(self.speakers.poll_timeout())
             .min()
     }
 
-    /// Closes empty rooms whose timeout passed, ends resume windows, refreshes tokens.
+    /// Closes empty rooms whose timeout passed, ends resume windows, refreshes tokens, sends
+    /// speaker changes when due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.expire_detached(now);
         self.refresh_due_tokens(now);
+        self.update_speakers(now);
         let due: Vec<RoomName> = self
             .rooms
             .values()

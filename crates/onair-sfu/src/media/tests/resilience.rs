@@ -1,0 +1,113 @@
+//! Faults that must stay local: a peer whose str0m `Rtc` panics takes only its own participant
+//! down, and reliable data sent before a receiver's data channel opens is delivered when it
+//! opens.
+
+use super::*;
+
+#[test]
+fn a_panicking_peer_disconnects_its_participant_only() {
+    let mut net = Net::new();
+    let alice = net.join("alice", true);
+    let bob = net.join("bob", true);
+    let mid = net.publish(alice, Some("cam-1")).unwrap();
+    net.publish(bob, None);
+    net.run(Duration::from_secs(2));
+    assert!(net.clients[bob].subscriber.is_connected());
+
+    // The next datagram from bob hits a (simulated) str0m bug.
+    let bob_sid = net.clients[bob].sid.clone();
+    net.engine.peers.get_mut(&bob_sid).unwrap().inject_panic = true;
+    net.run(Duration::from_millis(500));
+    assert!(
+        net.engine.core().participant(&bob_sid).is_none(),
+        "bob must be disconnected"
+    );
+    assert!(
+        net.clients[bob]
+            .signals
+            .iter()
+            .any(|m| matches!(m, Msg::Leave(_))),
+        "bob must be told to leave"
+    );
+    assert!(
+        net.clients[alice].publisher.is_connected(),
+        "alice is unaffected"
+    );
+    assert!(
+        net.clients[alice]
+            .signals
+            .iter()
+            .any(|m| matches!(m, Msg::Update(u)
+        if u.participants.iter().any(|p| p.identity == "bob"
+            && p.state == proto::participant_info::State::Disconnected as i32)))
+    );
+    net.clients[bob].alive = false;
+
+    // The server goes on: a newcomer connects and receives alice's media.
+    let carol = net.join("carol", true);
+    net.publish(carol, None);
+    net.run(Duration::from_secs(2));
+    assert!(net.clients[carol].subscriber.is_connected());
+    for (i, seq) in (100..110).enumerate() {
+        net.send_vp8(alice, mid, seq, i == 0);
+        net.run(Duration::from_millis(30));
+    }
+    assert!(
+        net.clients[carol].rtp.len() >= 9,
+        "carol received {} packets",
+        net.clients[carol].rtp.len()
+    );
+}
+
+#[test]
+fn reliable_data_sent_before_the_receivers_channel_opens_arrives_when_it_opens() {
+    let mut net = Net::new();
+    let alice = net.join("alice", true);
+    net.publish(alice, None);
+    net.run(Duration::from_secs(2));
+    let channel = net.clients[alice].reliable.expect("alice's channel opened");
+
+    // Bob has joined (signalling done) but his peer connections are not up yet: his network
+    // is out while alice talks.
+    let bob = net.join("bob", true);
+    let bob_sid = net.clients[bob].sid.clone();
+    net.clients[bob].alive = false;
+    for text in [&b"first"[..], b"second"] {
+        let packet = proto::DataPacket {
+            value: Some(proto::data_packet::Value::User(proto::UserPacket {
+                payload: text.to_vec(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        net.clients[alice]
+            .publisher
+            .channel(channel)
+            .unwrap()
+            .write(true, &packet.encode_to_vec())
+            .unwrap();
+        net.run(STEP);
+    }
+    let peer = &net.engine.peers[&bob_sid];
+    assert!(
+        peer.sub_channels.is_empty(),
+        "bob's channel is not open yet"
+    );
+    assert_eq!(peer.backlog.len(), 2, "both packets are held for bob");
+
+    net.clients[bob].alive = true;
+    net.publish(bob, None);
+    net.run(Duration::from_secs(2));
+    let got: Vec<Vec<u8>> = net.clients[bob]
+        .data
+        .iter()
+        .filter_map(
+            |d| match proto::DataPacket::decode(d.as_slice()).ok()?.value {
+                Some(proto::data_packet::Value::User(u)) => Some(u.payload),
+                _ => None,
+            },
+        )
+        .collect();
+    assert_eq!(got, vec![b"first".to_vec(), b"second".to_vec()]);
+    assert!(net.engine.peers[&bob_sid].backlog.is_empty());
+}
