@@ -24,6 +24,7 @@ mod bwe;
 mod fuzz;
 mod idle;
 mod link;
+mod loss;
 mod resilience;
 mod resume;
 use crate::auth::{JoinGrant, Permission};
@@ -78,6 +79,8 @@ struct Net {
     engine_time: Duration,
     /// Modelled links toward client addresses; others deliver at once.
     links: std::collections::HashMap<SocketAddr, link::Link>,
+    /// Loss on the way from a client address to the server.
+    uplink_loss: std::collections::HashMap<SocketAddr, link::Loss>,
     /// Simulated time per round of timeouts.
     step: Duration,
 }
@@ -108,6 +111,7 @@ impl Net {
             events: Vec::new(),
             engine_time: Duration::ZERO,
             links: Default::default(),
+            uplink_loss: Default::default(),
             step: STEP,
         }
     }
@@ -145,55 +149,70 @@ impl Net {
         self.clients.len() - 1
     }
 
-    /// Delivers everything in flight until nothing moves.
+    /// Delivers everything in flight until nothing moves. Each peer is drained after every
+    /// input it gets (str0m's contract: otherwise a received packet's event is overwritten by
+    /// the next).
     fn settle(&mut self) {
         for _ in 0..10_000 {
             let mut moved = false;
             while let Some(out) = self.engine.poll_output() {
                 moved = true;
                 self.deliver(out);
+                self.drain_clients();
             }
-            for c in 0..self.clients.len() {
-                if !self.clients[c].alive {
-                    continue;
-                }
-                for pc in 0..2 {
-                    loop {
-                        let client = &mut self.clients[c];
-                        let rtc = if pc == 0 {
-                            &mut client.publisher
-                        } else {
-                            &mut client.subscriber
-                        };
-                        match rtc.poll_output().unwrap() {
-                            Output::Timeout(_) => break,
-                            Output::Transmit(t) => {
-                                moved = true;
-                                let started = Instant::now();
-                                self.engine
-                                    .receive(self.now, Protocol::Udp, t.source, &t.contents);
-                                self.engine_time += started.elapsed();
-                            }
-                            Output::Event(e) => match e {
-                                Event::RtpPacket(p) => client.rtp.push(p),
-                                Event::ChannelData(d) => client.data.push(d.data),
-                                Event::ChannelOpen(id, label)
-                                    if pc == 0 && label == "_reliable" =>
-                                {
-                                    client.reliable = Some(id)
-                                }
-                                Event::KeyframeRequest(_) if pc == 0 => client.plis += 1,
-                                _ => {}
-                            },
-                        }
-                    }
-                }
-            }
+            moved |= self.drain_clients();
             if !moved {
                 return;
             }
         }
         panic!("the network never settled");
+    }
+
+    /// Polls every client's peers until each asks for a timeout; whether anything moved.
+    fn drain_clients(&mut self) -> bool {
+        let mut moved = false;
+        for c in 0..self.clients.len() {
+            if !self.clients[c].alive {
+                continue;
+            }
+            for pc in 0..2 {
+                loop {
+                    let client = &mut self.clients[c];
+                    let rtc = if pc == 0 {
+                        &mut client.publisher
+                    } else {
+                        &mut client.subscriber
+                    };
+                    match rtc.poll_output().unwrap() {
+                        Output::Timeout(_) => break,
+                        Output::Transmit(t) => {
+                            moved = true;
+                            if self
+                                .uplink_loss
+                                .get_mut(&t.source)
+                                .is_some_and(|l| l.drops(&t.contents))
+                            {
+                                continue;
+                            }
+                            let started = Instant::now();
+                            self.engine
+                                .receive(self.now, Protocol::Udp, t.source, &t.contents);
+                            self.engine_time += started.elapsed();
+                        }
+                        Output::Event(e) => match e {
+                            Event::RtpPacket(p) => client.rtp.push(p),
+                            Event::ChannelData(d) => client.data.push(d.data),
+                            Event::ChannelOpen(id, label) if pc == 0 && label == "_reliable" => {
+                                client.reliable = Some(id)
+                            }
+                            Event::KeyframeRequest(_) if pc == 0 => client.plis += 1,
+                            _ => {}
+                        },
+                    }
+                }
+            }
+        }
+        moved
     }
 
     fn deliver(&mut self, out: EngineOutput) {
@@ -294,6 +313,7 @@ impl Net {
             due.sort_by_key(|(at, _)| *at);
             for (at, t) in due {
                 self.arrive(at, t);
+                self.drain_clients();
             }
             for c in self.clients.iter_mut().filter(|c| c.alive) {
                 c.publisher.handle_input(Input::Timeout(self.now)).unwrap();
@@ -367,7 +387,7 @@ impl Net {
         let ts = (seq * 3000) as u32;
         let mut api = client.publisher.direct_api();
         let tx = api.stream_tx_by_mid(mid, None).unwrap();
-        tx.write_rtp(RtpWrite::new(pt, SeqNo::from(seq), ts, self.now, payload));
+        tx.write_rtp(RtpWrite::new(pt, SeqNo::from(seq), ts, self.now, payload).nackable(true));
         client
             .publisher
             .handle_input(Input::Timeout(self.now))

@@ -15,10 +15,10 @@ use super::*;
 const LAYERS: [(&str, usize, usize); 3] = [("q", 1, 600), ("h", 2, 1000), ("f", 6, 1100)];
 const FRAME: Duration = Duration::from_micros(33_333);
 /// Byte of the payload that names the layer, so a subscriber can tell what it receives.
-const LAYER_BYTE: usize = 7;
+pub(super) const LAYER_BYTE: usize = 7;
 
 /// A simulcast camera on a client's publisher PC.
-struct Camera {
+pub(super) struct Camera {
     client: usize,
     mid: Mid,
     frame: u64,
@@ -29,7 +29,7 @@ struct Camera {
 
 impl Camera {
     /// Announces and offers a three-layer simulcast video track.
-    fn publish(net: &mut Net, client: usize) -> Self {
+    pub(super) fn publish(net: &mut Net, client: usize) -> Self {
         let sid = net.clients[client].sid.clone();
         let layers = [(320, 180), (640, 360), (1280, 720)]
             .iter()
@@ -129,7 +129,7 @@ impl Camera {
     }
 
     /// Runs the network for `duration` with frames flowing.
-    fn run(&mut self, net: &mut Net, duration: Duration) {
+    pub(super) fn run(&mut self, net: &mut Net, duration: Duration) {
         // A camera that was not running picks up from now, not with a burst of missed frames.
         self.next_frame = self.next_frame.max(net.now);
         let end = net.now + duration;

@@ -7,6 +7,45 @@ use std::time::{Duration, Instant};
 
 use str0m::net::Transmit;
 
+/// Deterministic loss of RTP datagrams (never STUN, DTLS or RTCP, so the connection and its
+/// feedback survive): every `every`-th RTP datagram is dropped.
+#[derive(Debug, Default)]
+pub struct Loss {
+    pub every: Option<u64>,
+    seen: u64,
+    /// RTP datagrams dropped so far.
+    pub lost: u64,
+    /// RTP datagrams seen per payload type (dropped or not), to count retransmissions.
+    pub by_pt: std::collections::HashMap<u8, u64>,
+}
+
+impl Loss {
+    pub fn every(n: u64) -> Self {
+        Loss {
+            every: Some(n),
+            ..Loss::default()
+        }
+    }
+
+    /// Whether this datagram is lost.
+    pub fn drops(&mut self, datagram: &[u8]) -> bool {
+        let Some(n) = self.every else {
+            return false;
+        };
+        // RTP: version 2 and a payload type outside RTCP's 200–207 (RFC 5761).
+        let rtp =
+            datagram.len() > 12 && datagram[0] >> 6 == 2 && !(200..=207).contains(&datagram[1]);
+        if !rtp {
+            return false;
+        }
+        self.seen += 1;
+        *self.by_pt.entry(datagram[1] & 0x7f).or_default() += 1;
+        let drop = self.seen.is_multiple_of(n);
+        self.lost += u64::from(drop);
+        drop
+    }
+}
+
 /// See the module docs.
 pub struct Link {
     /// One-way delay added to every datagram.
@@ -23,6 +62,8 @@ pub struct Link {
     pub dropped: u64,
     /// Bytes that made it through.
     pub delivered: u64,
+    /// Random-like loss on the wire, before the bottleneck.
+    pub loss: Loss,
 }
 
 impl Link {
@@ -35,6 +76,7 @@ impl Link {
             busy_until: None,
             dropped: 0,
             delivered: 0,
+            loss: Loss::default(),
         }
     }
 
@@ -46,6 +88,9 @@ impl Link {
 
     /// A datagram enters the link at `now`.
     pub fn send(&mut self, now: Instant, t: Transmit) {
+        if self.loss.drops(&t.contents) {
+            return;
+        }
         let size = t.contents.len();
         let leaves = match self.capacity_bps {
             None => now,
