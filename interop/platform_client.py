@@ -55,3 +55,9 @@ class PlatformClient:
 
     def stream(self, stream_id: str) -> dict:
         return self.request("GET", f"/api/streams/{stream_id}")
+
+    def patch(self, stream_id: str, body: dict) -> dict:
+        return self.request("PATCH", f"/api/streams/{stream_id}", body)
+
+    def remove_participant(self, stream_id: str, identity: str) -> dict:
+        return self.request("POST", f"/api/streams/{stream_id}/participants/{identity}/remove")

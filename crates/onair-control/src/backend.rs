@@ -115,8 +115,9 @@ pub trait RoomBackend: Send + Sync + 'static {
         req: proto::RoomParticipantIdentity,
     ) -> impl Future<Output = Result<proto::ParticipantInfo, RoomError>> + Send;
 
-    /// Disconnects the participant (with a leave). `req.revoke_token_ts` (ms, 0 = none) asks
-    /// that tokens for this identity issued before that time be refused on reconnect.
+    /// Disconnects the participant (with a leave). `req.revoke_token_ts` (Unix seconds; `0`
+    /// means the server's now + 1 min, as LiveKit documents) asks that this identity's tokens
+    /// for this room whose `nbf` is before it be refused from now on.
     /// `NotFound { Room | Participant }`.
     fn remove_participant(
         &self,

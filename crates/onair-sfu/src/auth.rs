@@ -1,10 +1,15 @@
 //! Access tokens: verified (HS256, `exp`/`nbf` with 60 s leeway, issuer = API key) and turned
-//! into a [`JoinGrant`] before any state exists for the caller.
+//! into a [`JoinGrant`] before any state exists for the caller. A token that RemoveParticipant
+//! revoked ([`crate::revocation`]) is refused here too.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use livekit_api::access_token::{Claims, TokenVerifier};
 use livekit_protocol as proto;
 
 use crate::ids::{Identity, RoomName};
+use crate::revocation::Revocations;
 
 /// Why a token was refused. Every variant is an HTTP 401 at the edge.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +29,9 @@ pub enum AuthError {
     /// The token has no identity (`sub`).
     #[error("token has no identity")]
     NoIdentity,
+    /// RoomService removed this identity from this room and revoked tokens minted before then.
+    #[error("access token has been revoked")]
+    Revoked,
 }
 
 /// What a participant may do, from its token's video grant (LiveKit's defaults applied).
@@ -85,6 +93,7 @@ pub struct JoinGrant {
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     verifier: TokenVerifier,
+    revocations: Arc<Revocations>,
 }
 
 impl Authenticator {
@@ -92,6 +101,15 @@ impl Authenticator {
     pub fn new(api_key: &str, api_secret: &str) -> Self {
         Self {
             verifier: TokenVerifier::with_api_key(api_key, api_secret),
+            revocations: Arc::default(),
+        }
+    }
+
+    /// Also refuses the tokens recorded in `revocations` (shared with RoomService).
+    pub fn with_revocations(self, revocations: Arc<Revocations>) -> Self {
+        Self {
+            revocations,
+            ..self
         }
     }
 
@@ -107,8 +125,24 @@ impl Authenticator {
             .verifier
             .verify(token)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
-        Ok((grant_from_claims(claims.clone())?, claims))
+        let nbf = claims.nbf as u64;
+        let grant = grant_from_claims(claims.clone())?;
+        if self
+            .revocations
+            .is_revoked(&grant.room, &grant.identity, nbf, unix_now())
+        {
+            return Err(AuthError::Revoked);
+        }
+        Ok((grant, claims))
     }
+}
+
+/// The wall clock in Unix seconds (token times are wall-clock seconds).
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn parse_source(name: &str) -> Option<proto::TrackSource> {
@@ -173,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_valid_token_yields_its_grant_with_defaults() {
-        let auth = Authenticator::new("key", "secret");
+        let auth = authenticator();
         let g = auth.join_grant(&token("secret", join("studio"))).unwrap();
         assert_eq!(g.room.as_str(), "studio");
         assert_eq!(g.identity.as_str(), "alice");
@@ -181,9 +215,13 @@ mod tests {
         assert!(g.permission.can_publish_data);
     }
 
+    fn authenticator() -> Authenticator {
+        Authenticator::new("key", "secret")
+    }
+
     #[test]
     fn forged_and_ungranted_tokens_are_refused() {
-        let auth = Authenticator::new("key", "secret");
+        let auth = authenticator();
         assert!(matches!(
             auth.join_grant(&token("other", join("studio"))),
             Err(AuthError::Invalid(_))
@@ -204,7 +242,7 @@ mod tests {
 
     #[test]
     fn publish_sources_restrict_what_may_be_published() {
-        let auth = Authenticator::new("key", "secret");
+        let auth = authenticator();
         let grants = VideoGrants {
             can_publish_sources: vec!["microphone".into()],
             ..join("studio")
@@ -212,5 +250,22 @@ mod tests {
         let g = auth.join_grant(&token("secret", grants)).unwrap();
         assert!(g.permission.allows_source(proto::TrackSource::Microphone));
         assert!(!g.permission.allows_source(proto::TrackSource::Camera));
+    }
+
+    #[test]
+    fn a_revoked_identity_is_refused_in_that_room_only() {
+        let revocations = Arc::new(Revocations::default());
+        let auth = Authenticator::new("key", "secret").with_revocations(revocations.clone());
+        let old = token("secret", join("studio"));
+        let elsewhere = token("secret", join("other"));
+        let now = unix_now();
+        revocations.revoke(
+            "studio".parse().unwrap(),
+            "alice".parse().unwrap(),
+            now + 1,
+            now,
+        );
+        assert_eq!(auth.join_grant(&old), Err(AuthError::Revoked));
+        assert!(auth.join_grant(&elsewhere).is_ok());
     }
 }

@@ -76,6 +76,8 @@
 //! session; ping/pong and a 15 s signal timeout; a 20 s media timeout for vanished clients;
 //! leave both ways and on server shutdown. [`ServerHandle`] gives the admin API (list rooms and
 //! participants, remove participant, mute track, send data) and the room event stream;
+//! RemoveParticipant's `revoke_token_ts` refuses the removed identity's older tokens
+//! ([`revocation`]);
 //! [`control`] serves it as LiveKit's RoomService (`/twirp/livekit.RoomService/*`, merged into
 //! [`MediaServer::router`]) and turns the events into signed webhooks to
 //! [`SfuConfig::webhook_urls`].
@@ -122,6 +124,7 @@ pub mod config;
 pub mod control;
 pub mod ids;
 pub mod media;
+pub mod revocation;
 pub mod room;
 mod shell;
 

@@ -14,7 +14,9 @@
 //! The media server is reached only through LiveKit's public API (`livekit-api`): tokens are
 //! minted with `AccessToken` ([`tokens`]), rooms are created and deleted with `RoomClient`
 //! (`rooms`), and events arrive as signed webhooks ([`webhooks`]) that drive go-live, viewer
-//! counts and the creator-absent grace period. [`tasks`] sweeps live streams in the background.
+//! counts and the creator-absent grace period. [`moderation`] removes and bans participants
+//! (RoomService `RemoveParticipant` with token revocation). [`tasks`] sweeps live streams in
+//! the background.
 //! The same code therefore runs against the embedded server and against LiveKit Cloud.
 
 pub mod auth;
@@ -22,6 +24,7 @@ pub mod config;
 pub mod credits;
 pub mod error;
 pub mod extract;
+pub mod moderation;
 pub mod ops;
 pub mod pages;
 pub(crate) mod rooms;
@@ -60,6 +63,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(auth::router())
         .merge(credits::router())
         .merge(streams::router())
+        .merge(moderation::router())
         .merge(tokens::router())
         .merge(webhooks::router())
         .merge(ops::router())

@@ -8,9 +8,10 @@ use livekit_protocol as proto;
 use onair_control::{Missing, RoomBackend, RoomError};
 
 use crate::ServerHandle;
-use crate::auth::Permission;
+use crate::auth::{Permission, unix_now};
 use crate::config::RoomDefaults;
 use crate::ids::{Identity, RoomName, TrackSid};
+use crate::revocation;
 use crate::room::ParticipantChange;
 use crate::shell::SfuError;
 
@@ -166,6 +167,12 @@ impl RoomBackend for RoomApi {
     ) -> Result<(), RoomError> {
         let room = room_name(&req.room)?;
         let who = identity(&req.identity)?;
+        // Recorded first and even for someone not connected, so a rejoin racing the removal
+        // (or a client between a signal loss and its rejoin) is refused too.
+        if let Some(not_before) = revocation::cutoff(req.revoke_token_ts, unix_now()) {
+            self.handle
+                .revoke_tokens(room.clone(), who.clone(), not_before);
+        }
         match self
             .handle
             .remove_participant(room.clone(), who.clone())

@@ -1,6 +1,7 @@
 //! The admin API the run loop serves to RoomService (Twirp) and webhook senders.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Instant;
 
 use livekit_protocol as proto;
@@ -10,6 +11,7 @@ use super::run::{Command, SfuError};
 use crate::config::RoomDefaults;
 use crate::ids::{Identity, RoomName, TrackSid};
 use crate::media::Engine;
+use crate::revocation::Revocations;
 use crate::room::{ParticipantChange, RoomEvent};
 
 /// A cloneable handle to a running [`super::MediaServer`].
@@ -17,6 +19,8 @@ use crate::room::{ParticipantChange, RoomEvent};
 pub struct ServerHandle {
     pub(super) commands: mpsc::Sender<Command>,
     pub(super) events: broadcast::Sender<RoomEvent>,
+    /// Read by the signalling endpoints' token check; written here.
+    pub(super) revocations: Arc<Revocations>,
 }
 
 /// An operation run by the loop against the engine at `now`.
@@ -112,6 +116,13 @@ impl ServerHandle {
     ) -> Result<bool, SfuError> {
         self.ask(move |e, now| e.remove_participant(now, &room, &identity))
             .await
+    }
+
+    /// Refuses, from now on, tokens of `identity` for `room` whose `nbf` is before `not_before`
+    /// (Unix seconds), whether or not the participant is connected.
+    pub fn revoke_tokens(&self, room: RoomName, identity: Identity, not_before: u64) {
+        self.revocations
+            .revoke(room, identity, not_before, crate::auth::unix_now());
     }
 
     /// Mutes or unmutes a published track (the publisher is asked to follow); `None` if unknown.

@@ -20,6 +20,7 @@ use crate::control::RoomApi;
 use crate::control::webhooks::Bridge;
 use crate::ids::ParticipantSid;
 use crate::media::{Endpoints, Engine, EngineOutput};
+use crate::revocation::Revocations;
 use crate::room::{JoinError, JoinOptions, ResumeError, RoomEvent, TokenSigner};
 
 /// Capacity of the command channel into the run loop. When full, WebSocket readers and TCP
@@ -112,6 +113,8 @@ pub struct MediaServer {
     commands: mpsc::Sender<Command>,
     auth: Arc<Authenticator>,
     events: broadcast::Sender<RoomEvent>,
+    /// Tokens RemoveParticipant revoked: written through the handle, read by `auth`.
+    revocations: Arc<Revocations>,
     /// RoomService's key pair (the one tokens are signed with) and default room rules.
     api_keys: onair_control::ApiKeys,
     rooms: crate::config::RoomDefaults,
@@ -187,10 +190,15 @@ impl MediaServer {
         };
         let run = tokio::spawn(run_loop(engine, udp, command_rx, events.clone()));
         tracing::info!(udp = %udp_addr, tcp = ?tcp_addr, advertise = %config.advertise_ip, "media server started");
+        let revocations = Arc::new(Revocations::default());
         Ok(MediaServer {
             commands,
-            auth: Arc::new(Authenticator::new(&config.api_key, &config.api_secret)),
+            auth: Arc::new(
+                Authenticator::new(&config.api_key, &config.api_secret)
+                    .with_revocations(revocations.clone()),
+            ),
             events,
+            revocations,
             api_keys: onair_control::ApiKeys::single(&config.api_key, &config.api_secret),
             rooms: config.rooms,
             webhooks,
@@ -228,6 +236,7 @@ impl MediaServer {
         ServerHandle {
             commands: self.commands.clone(),
             events: self.events.clone(),
+            revocations: self.revocations.clone(),
         }
     }
 

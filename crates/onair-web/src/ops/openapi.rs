@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::{auth, credits, ops, streams, tokens, webhooks};
+use crate::{auth, credits, moderation, ops, streams, tokens, webhooks};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use crate::{auth, credits, ops, streams, tokens, webhooks};
         streams::api::delete,
         streams::api::list,
         tokens::api::issue,
+        moderation::api::remove,
         webhooks::api::receive,
         ops::healthz,
         ops::readyz,

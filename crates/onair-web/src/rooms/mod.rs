@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use livekit_api::services::room::{CreateRoomOptions, RoomClient};
+use livekit_api::services::room::{CreateRoomOptions, RemoveParticipantOptions, RoomClient};
 use livekit_api::services::{ServerError, ServerErrorCode, ServiceError};
 use livekit_protocol::ParticipantInfo;
 
@@ -16,6 +16,37 @@ use crate::config::{LiveKitConfig, MediaMode};
 
 /// How long one RoomService call may take before we give up on it.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What RemoveParticipant's `revoke_token_ts` asks of the media server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Revoke {
+    /// The identity's tokens for the room minted until now (plus LiveKit's one-minute leeway
+    /// for clock skew) are refused: `0`, the server's default.
+    Tokens,
+    /// Nothing is revoked: the participant may come back with the token it holds. LiveKit has
+    /// no "don't revoke" value, so this asks for tokens older than 1970-01-01T00:00:01, i.e. none.
+    Nothing,
+}
+
+impl Revoke {
+    fn timestamp(self) -> i64 {
+        match self {
+            Revoke::Tokens => 0,
+            Revoke::Nothing => 1,
+        }
+    }
+}
+
+/// What a RemoveParticipant call found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removal {
+    /// The participant was connected and has been sent away.
+    Disconnected,
+    /// The media server answered that the room or the participant does not exist.
+    NotInRoom,
+    /// The media server could not be reached or failed.
+    Unreachable,
+}
 
 /// A shared RoomService client.
 #[derive(Clone)]
@@ -73,14 +104,37 @@ impl Rooms {
         });
     }
 
-    /// Removes one participant (e.g. a creator who cannot pay to go live).
-    pub(crate) fn remove_participant(&self, room: String, identity: String) {
-        let client = Arc::clone(&self.client);
+    /// Removes one participant in the background (e.g. a creator who cannot pay to go live, or
+    /// a banned viewer who came back); `revoke` says whether its tokens die with it.
+    pub(crate) fn remove_participant(&self, room: String, identity: String, revoke: Revoke) {
+        let rooms = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = client.remove_participant(&room, &identity).await {
-                failed("remove_participant", &room, &e);
-            }
+            rooms.remove(&room, &identity, revoke).await;
         });
+    }
+
+    /// Removes one participant and says whether it was in the room. A failure of the
+    /// RoomService is logged and counted, and answers [`Removal::Unreachable`].
+    pub(crate) async fn remove(&self, room: &str, identity: &str, revoke: Revoke) -> Removal {
+        let options = RemoveParticipantOptions {
+            revoke_token_ts: revoke.timestamp(),
+        };
+        match self
+            .client
+            .remove_participant_with_options(room, identity, options)
+            .await
+        {
+            Ok(()) => Removal::Disconnected,
+            Err(ServiceError::Twirp(ServerError::Twirp(code)))
+                if code.code == ServerErrorCode::NOT_FOUND =>
+            {
+                Removal::NotInRoom
+            }
+            Err(e) => {
+                failed("remove_participant", room, &e);
+                Removal::Unreachable
+            }
+        }
     }
 
     /// The room's participants, or `None` when the RoomService could not answer. A room the

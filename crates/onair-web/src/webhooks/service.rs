@@ -5,6 +5,8 @@ use livekit_protocol::{ParticipantInfo, WebhookEvent};
 use onair_domain::{EndReason, RoomName, StreamStatus};
 use onair_store::{Store, StoreError, Stream};
 
+use crate::moderation;
+use crate::rooms::Revoke;
 use crate::state::AppState;
 use crate::streams::service;
 use crate::webhooks::presence::Change;
@@ -45,6 +47,9 @@ pub async fn handle<S: Store>(
     };
     match event.event.as_str() {
         "participant_joined" => match &event.participant {
+            Some(p) if moderation::service::refuse_banned(state, &stream, p).await? => {
+                Ok(Outcome::Applied)
+            }
             Some(p) => joined(state, &stream, p).await,
             None => Ok(Outcome::Ignored),
         },
@@ -157,9 +162,11 @@ async fn creator_published<S: Store>(
             // The stream stays SCHEDULED; the creator is taken out of the room so that they do
             // not broadcast unpaid. Nothing was charged.
             tracing::warn!(stream = %stream.id, %balance, %needed, "creator cannot pay to go live");
+            // Their tokens stay valid: once they can pay, they rejoin with the same token.
             state.rooms.remove_participant(
                 stream.room_name.as_str().to_owned(),
                 stream.creator.id.to_string(),
+                Revoke::Nothing,
             );
             Ok(Outcome::Ignored)
         }

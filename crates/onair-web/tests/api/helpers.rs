@@ -38,6 +38,9 @@ pub struct TestApp {
     pub base: String,
     pub addr: SocketAddr,
     pub state: AppState<AnyStore>,
+    /// The embedded media server, when spawned with one (`/rtc` and RoomService on `addr`,
+    /// webhooks to the platform).
+    media: Option<onair_sfu::MediaServer>,
     cancel: CancellationToken,
     pg_schema: Option<String>,
     _dir: tempfile::TempDir,
@@ -66,6 +69,16 @@ impl TestApp {
     /// Spawns with `tweak` applied to the default test config (generous rate limits, a sweep
     /// interval long enough that tests drive sweeps themselves).
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> Self {
+        Self::spawn_full(backend, false, tweak).await
+    }
+
+    /// Spawns with a real embedded media server on the same listener, as `onair serve` runs:
+    /// RoomService calls and `/rtc` reach it, and its signed webhooks reach the platform.
+    pub async fn spawn_with_media(backend: Backend) -> Self {
+        Self::spawn_full(backend, true, |_| {}).await
+    }
+
+    async fn spawn_full(backend: Backend, media: bool, tweak: impl FnOnce(&mut WebConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, pg_schema) = match backend {
             Backend::Sqlite => {
@@ -99,7 +112,15 @@ impl TestApp {
         config.sweep_interval = Duration::from_secs(3600);
         tweak(&mut config);
         let state = AppState::new(store, config);
-        let router = onair_web::router(state.clone());
+        let mut router = onair_web::router(state.clone());
+        let media = media.then(|| {
+            let mut config = onair_sfu::SfuConfig::loopback(API_KEY, API_SECRET);
+            config.webhook_urls = vec![format!("http://{addr}/api/livekit/webhook")];
+            onair_sfu::MediaServer::start(config).unwrap()
+        });
+        if let Some(media) = &media {
+            router = router.merge(media.router());
+        }
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
         tokio::spawn(onair_web::serve(listener, router, async move {
@@ -109,6 +130,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             addr,
             state,
+            media,
             cancel,
             pg_schema,
             _dir: dir,
@@ -117,6 +139,9 @@ impl TestApp {
 
     /// Stops the server and drops the PostgreSQL schema, if any.
     pub async fn finish(self) {
+        if let Some(media) = self.media {
+            media.shutdown().await;
+        }
         self.cancel.cancel();
         if let Some(schema) = &self.pg_schema {
             let url = std::env::var("TEST_DATABASE_URL").unwrap();

@@ -11,7 +11,9 @@
 
 mod bad_input;
 mod helpers;
+mod moderation;
 mod ops;
+mod participant;
 mod story;
 mod sweep;
 mod webhooks;

@@ -77,6 +77,7 @@ async fn openapi_lists_the_paths() {
         "/api/streams/{id}",
         "/api/streams/list",
         "/api/streams/{id}/token",
+        "/api/streams/{id}/participants/{identity}/remove",
         "/api/livekit/webhook",
         "/healthz",
         "/readyz",
