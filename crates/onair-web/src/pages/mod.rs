@@ -50,11 +50,15 @@ pub fn router<S: Store>() -> Router<AppState<S>> {
         )
         .route("/studio", get(studio::page::<S>))
         .route("/studio/streams", post(studio::create::<S>))
+        .route("/studio/{id}", get(studio::broadcast::<S>))
         .route("/studio/streams/{id}/end", post(studio::end::<S>))
         .route("/studio/streams/{id}/delete", post(studio::delete::<S>))
         .route("/watch/{id}", get(watch::page::<S>))
         .route("/watch/{id}/remind.ics", get(watch::calendar::<S>))
-        .route("/assets/{file}", get(assets::serve))
+        .route(
+            "/assets/{file}",
+            get(assets::serve).layer(tower_http::compression::CompressionLayer::new()),
+        )
 }
 
 /// The router's fallback: a designed HTML 404 page for a browser navigating to an unknown
