@@ -67,6 +67,9 @@ suite.test('a creator goes live from the studio and a guest watching the schedul
   assert.equal(await s.studio.page.locator('[data-role="viewers"]').innerText(), '1 viewer');
   await s.watch.waitFor('the player counts one viewer', (x) => x.viewers === 1);
   assert.equal(await s.watch.page.locator('[data-onair-viewers]').innerText(), '1 watching');
+  // The page rendered for a scheduled stream now says it is live.
+  assert.equal(await s.watch.page.locator('[data-onair-badge]').textContent(), 'Live');
+  assert.equal(await s.watch.page.locator('[data-onair-status]').textContent(), 'Live');
 });
 
 suite.test('the viewer chooses Low quality and the decoded width drops', async () => {
@@ -208,5 +211,7 @@ suite.test('ending the stream in the studio tells the viewer "Stream ended"', as
   const w = await s.watch.waitFor('the viewer sees "Stream ended"', (x) => x.stop === 'ended');
   assert.ok(w.announcements.some((a) => a.startsWith('Stream ended')), `announcements: ${w.announcements}`);
   assert.match(await s.watch.page.locator('.player-state').innerText(), /Stream ended\s+The creator ended the stream\./);
+  assert.equal(await s.watch.page.locator('[data-onair-badge]').textContent(), 'Ended');
+  assert.equal(await s.watch.page.locator('[data-onair-viewers]').isVisible(), false, 'no viewer count once ended');
   assert.equal((await s.creator.api('GET', `/api/streams/${s.id}`)).body.status, 'ENDED');
 });

@@ -156,15 +156,8 @@ export class PlayerView {
     this.soundPrompt.hidden = !visible;
   }
 
-  setViewers(n: number, live: boolean): void {
-    const text = `${plural(n, 'viewer', 'viewers')}`;
-    this.viewers.textContent = text;
-    // The stream page's own count (server-rendered "N watching") follows the room too.
-    for (const el of document.querySelectorAll<HTMLElement>('[data-onair-viewers]')) {
-      el.textContent = `${n.toLocaleString('en')} watching`;
-      // Hidden while the page was rendered for a scheduled stream.
-      if (live && el.parentElement) el.parentElement.hidden = false;
-    }
+  setViewers(n: number): void {
+    this.viewers.textContent = plural(n, 'viewer', 'viewers');
   }
 
   setPaused(paused: boolean): void {

@@ -26,6 +26,7 @@ import { connectionLabel, departure, isReconnecting, retryDelay } from './connec
 import { IdleHider, bindShortcuts } from './controls';
 import { showTrack } from './attach';
 import { describeError } from './dom';
+import { showStatus, showViewers } from './page-status';
 import { PlayerView, type Overlay, type Quality } from './player-view';
 
 /** How often a viewer waiting for an absent creator asks whether the stream has ended. */
@@ -174,7 +175,11 @@ export class Player {
           (track as RemoteAudioTrack).setVolume(this.muted ? 0 : this.volume);
           if (this.paused) el.pause();
         }
-        if (this.status === 'SCHEDULED') this.status = 'LIVE';
+        if (this.status === 'SCHEDULED') {
+          // The creator's first track takes a scheduled stream live.
+          this.status = 'LIVE';
+          showStatus('LIVE');
+        }
         this.applyQuality(pub);
         this.render();
       })
@@ -240,6 +245,7 @@ export class Player {
     window.clearTimeout(this.retryTimer);
     this.status = 'ENDED';
     this.root.dataset.status = 'ENDED';
+    showStatus('ENDED');
     if (reason === undefined) {
       try {
         reason = (await getStream(this.streamId)).endedReason;
@@ -294,7 +300,8 @@ export class Player {
     this.view.show(overlay, Boolean(main) && hasFrames && !this.stop);
     this.view.pip.hidden = !pip || Boolean(this.stop);
     this.view.showBar(connected && !this.stop && Boolean(this.creator()));
-    this.view.setViewers(this.viewerCount(), this.status === 'LIVE');
+    this.view.setViewers(this.viewerCount());
+    if (this.status === 'LIVE' && this.room) showViewers(this.viewerCount());
     const audioBlocked = Boolean(this.room && !this.room.canPlaybackAudio && this.creator()?.audioTrackPublications.size);
     const videoBlocked = Boolean(this.room && !this.room.canPlaybackVideo && main);
     this.view.promptSound((audioBlocked || videoBlocked) && !this.stop);

@@ -15,6 +15,7 @@ import { ApiError, endedReasonText, fetchToken, getStream, setStatus, type Strea
 import type { Announcer } from './announce';
 import { connectionLabel, departure, isReconnecting, retryDelay } from './connection';
 import { clock, describeError, fill, h, plural, role } from './dom';
+import { showStatus } from './page-status';
 import { LocalMedia, type DeviceKind } from './studio-media';
 
 type Phase = 'preview' | 'connecting' | 'live' | 'ended';
@@ -52,7 +53,6 @@ export class Studio {
       micSelect: r<HTMLSelectElement>('mic-select'),
       retry: r<HTMLButtonElement>('retry-devices'),
       alert: r('alert'),
-      status: r('status'),
       timer: r('timer'),
       viewers: r('viewers'),
       connection: r('connection'),
@@ -64,6 +64,7 @@ export class Studio {
       endNote: r('end-note'),
       endSubmit: r<HTMLButtonElement>('end-submit'),
       viewerList: r<HTMLUListElement>('viewer-list'),
+      afterEnd: r<HTMLAnchorElement>('after-end'),
     };
   }
 
@@ -93,6 +94,7 @@ export class Studio {
       if (this.phase === 'live') e.preventDefault();
     });
     this.el.goLive.textContent = this.status === 'LIVE' ? 'Resume broadcast' : 'Go live';
+    if (this.status === 'LIVE') this.startTimer();
     this.render();
     void this.openDevices();
   }
@@ -343,6 +345,7 @@ export class Studio {
     const tick = () => {
       this.el.timer.textContent = this.startedAt ? clock((Date.now() - this.startedAt) / 1000) : '—';
       this.el.onAir.textContent = `Live ${this.el.timer.textContent}`;
+      this.el.onAir.setAttribute('aria-hidden', 'true');
     };
     tick();
     this.timer = window.setInterval(tick, 1000);
@@ -395,7 +398,8 @@ export class Studio {
     const state = this.room?.state ?? ConnectionState.Disconnected;
     const live = phase === 'live';
     el.onAir.hidden = !live;
-    el.status.textContent = ended ? 'Ended' : this.status === 'LIVE' ? 'Live' : 'Scheduled';
+    showStatus(ended ? 'ENDED' : this.status);
+    el.afterEnd.hidden = !ended;
     el.connection.textContent = this.room ? connectionLabel(state) : ended ? '—' : 'Not connected';
     el.goLive.hidden = live || ended || !this.root.dataset.canBroadcast;
     el.goLive.disabled = phase === 'connecting';
@@ -407,8 +411,8 @@ export class Studio {
       el.endNote.textContent = 'Viewers will be disconnected. This cannot be undone.';
       el.endSubmit.textContent = 'End stream now';
     }
-    for (const part of this.root.querySelectorAll<HTMLElement>('[data-live-only]')) part.hidden = ended;
-    if (!live) el.timer.textContent = ended ? '—' : this.startedAt && this.status === 'LIVE' ? 'Paused' : '—';
+    for (const part of this.root.querySelectorAll<HTMLElement>('[data-js]')) part.hidden = ended;
+    if (ended || this.status !== 'LIVE') el.timer.textContent = '—';
     this.root.dataset.phase = phase;
 
     const viewers = this.viewers();
