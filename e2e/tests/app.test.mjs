@@ -8,7 +8,8 @@
 // out; and ending the stream in the studio tells the viewer "Stream ended".
 
 import assert from 'node:assert/strict';
-import { person } from '../lib/app.mjs';
+import { AppPage, person } from '../lib/app.mjs';
+import { launchChromium } from '../lib/browser.mjs';
 import { setupSuite } from '../lib/suite.mjs';
 import { until } from '../lib/wait.mjs';
 
@@ -199,6 +200,38 @@ suite.test('going live without enough credits shows the 402 and broadcasts nothi
   assert.equal((await s.creator.api('GET', `/api/streams/${created.body.id}`)).body.status, 'SCHEDULED');
   assert.equal((await s.creator.api('GET', '/api/me')).body.credits, 40);
   await studio.page.close();
+});
+
+suite.test('a browser that blocks camera and microphone gets a clear message, and "Try again" recovers once allowed', async () => {
+  // A browser without the flag that accepts every media prompt: Chromium itself denies them.
+  const strict = await launchChromium({ grantMedia: false });
+  try {
+    const context = await strict.newContext({
+      baseURL: suite.onair.httpUrl,
+      viewport: { width: 1280, height: 720 },
+      storageState: await s.creator.context.storageState(),
+    });
+    const created = await s.creator.api('POST', '/api/streams', { title: 'Blocked devices' });
+    const studio = new AppPage('studio (blocked)', await context.newPage(), 'creator');
+    studio.context = context;
+    suite.open.push(studio);
+    await studio.page.goto(`/studio/${created.body.id}`);
+    const x = await studio.waitFor('the studio explains the blocked devices', (y) => y.alert.includes('blocked'));
+    assert.equal(
+      x.alert,
+      'Your browser blocked the camera and the microphone. Allow them in the site settings (next to the address bar), then choose “Try again”.',
+    );
+    assert.ok(x.announcements.includes(x.alert), `announced: ${x.announcements}`);
+    await studio.page.getByRole('button', { name: 'Go live' }).click();
+    await studio.waitFor('going live with nothing to send says so', (y) => y.alert.startsWith('Turn on a camera, a microphone or a screen share first'));
+
+    await context.grantPermissions(['camera', 'microphone']);
+    await studio.page.getByRole('button', { name: 'Try again' }).click();
+    await studio.waitFor('the preview plays once the browser allows the devices', (y) => y.preview.width > 0 && y.camera && y.mic && y.alert === '');
+    suite.open = suite.open.filter((p) => p !== studio);
+  } finally {
+    await strict.close();
+  }
 });
 
 suite.test('ending the stream in the studio tells the viewer "Stream ended"', async () => {

@@ -19,21 +19,38 @@ import { describeError } from './dom';
 
 export type DeviceKind = 'videoinput' | 'audioinput';
 
-/** What opening a device came to: the track, or why there is none (for people). */
-export type Opened<T> = { track: T; problem?: undefined } | { track?: undefined; problem: string };
+/** What opening a device came to: the track, or the error that kept it closed. */
+export type Opened<T> = { track: T; error?: undefined } | { track?: undefined; error: unknown };
 
-/** A device failure in words a creator can act on. */
-export function deviceProblem(e: unknown, what: 'camera' | 'microphone'): string {
-  switch (MediaDeviceFailure.getFailure(e)) {
-    case MediaDeviceFailure.PermissionDenied:
-      return `Your browser blocked the ${what}. Allow it in the site settings (next to the address bar), then choose “Try again”.`;
-    case MediaDeviceFailure.NotFound:
-      return `No ${what} was found. Connect one, then choose “Try again”.`;
-    case MediaDeviceFailure.DeviceInUse:
-      return `The ${what} is in use by another program or tab. Close it, then choose “Try again”.`;
-    default:
-      return `The ${what} could not be opened (${describeError(e)}).`;
-  }
+/**
+ * What went wrong opening the camera and/or the microphone, in words a creator can act on; the
+ * same failure of both devices is said once ("blocked the camera and the microphone").
+ */
+export function deviceProblem(failures: { camera?: unknown; microphone?: unknown }): string {
+  const found = (Object.entries(failures) as [string, unknown][]).filter(([, e]) => e !== undefined);
+  const kinds = new Set(found.map(([, e]) => MediaDeviceFailure.getFailure(e) ?? MediaDeviceFailure.Other));
+  const groups: [string[], unknown][] =
+    kinds.size === 1 && found.length > 1 ? [[found.map(([what]) => what), found[0][1]]] : found.map(([what, e]) => [[what], e]);
+  return groups
+    .map(([names, e]) => {
+      const what = names.map((n) => `the ${n}`).join(' and ');
+      const them = names.length > 1 ? 'them' : 'it';
+      switch (MediaDeviceFailure.getFailure(e)) {
+        case MediaDeviceFailure.PermissionDenied:
+          return `Your browser blocked ${what}. Allow ${them} in the site settings (next to the address bar), then choose “Try again”.`;
+        case MediaDeviceFailure.NotFound:
+          return `No ${names.join(' or ')} was found. Connect one, then choose “Try again”.`;
+        case MediaDeviceFailure.DeviceInUse:
+          return `${capital(what)} ${names.length > 1 ? 'are' : 'is'} in use by another program or tab. Close it, then choose “Try again”.`;
+        default:
+          return `${capital(what)} could not be opened (${describeError(e)}).`;
+      }
+    })
+    .join(' ');
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** Fired (as `change`) when a track ends by itself, e.g. the browser's "Stop sharing" button. */
@@ -57,7 +74,7 @@ export class LocalMedia extends EventTarget {
       this.camera = await createLocalVideoTrack({ deviceId, resolution: VideoPresets.h720.resolution });
       return { track: this.camera };
     } catch (e) {
-      return { problem: deviceProblem(e, 'camera') };
+      return { error: e };
     }
   }
 
@@ -66,7 +83,7 @@ export class LocalMedia extends EventTarget {
       this.mic = await createLocalAudioTrack({ deviceId });
       return { track: this.mic };
     } catch (e) {
-      return { problem: deviceProblem(e, 'microphone') };
+      return { error: e };
     }
   }
 
@@ -84,14 +101,15 @@ export class LocalMedia extends EventTarget {
   /** Switches the camera or microphone to `deviceId` (published tracks follow without a gap in signalling). */
   async setDevice(kind: DeviceKind, deviceId: string): Promise<string | undefined> {
     const track = kind === 'videoinput' ? this.camera : this.mic;
+    let error: unknown;
     try {
       if (track) await track.setDeviceId({ exact: deviceId });
-      else if (kind === 'videoinput') return (await this.openCamera(deviceId)).problem;
-      else return (await this.openMic(deviceId)).problem;
-      return undefined;
+      else error = (kind === 'videoinput' ? await this.openCamera(deviceId) : await this.openMic(deviceId)).error;
     } catch (e) {
-      return deviceProblem(e, kind === 'videoinput' ? 'camera' : 'microphone');
+      error = e;
     }
+    if (error === undefined) return undefined;
+    return deviceProblem(kind === 'videoinput' ? { camera: error } : { microphone: error });
   }
 
   /** Turns a track on or off (an off camera releases the device, so its light goes out). */

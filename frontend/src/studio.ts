@@ -16,7 +16,7 @@ import type { Announcer } from './announce';
 import { connectionLabel, departure, isReconnecting, retryDelay } from './connection';
 import { clock, describeError, fill, h, plural, role } from './dom';
 import { showStatus } from './page-status';
-import { LocalMedia, type DeviceKind } from './studio-media';
+import { LocalMedia, deviceProblem, type DeviceKind } from './studio-media';
 
 type Phase = 'preview' | 'connecting' | 'live' | 'ended';
 
@@ -104,10 +104,11 @@ export class Studio {
     this.el.retry.hidden = true;
     this.setStage('Starting your camera…', 'Your browser may ask for permission.');
     const { camera, mic } = await this.media.open();
-    const problems = [camera.problem, mic.problem].filter((p): p is string => Boolean(p));
-    this.alert(problems.join(' '));
-    this.el.retry.hidden = problems.length === 0;
-    if (problems.length) this.announcer.say(problems.join(' '));
+    const failed = camera.error !== undefined || mic.error !== undefined;
+    const problem = failed ? deviceProblem({ camera: camera.error, microphone: mic.error }) : '';
+    this.alert(problem);
+    this.el.retry.hidden = !failed;
+    if (failed) this.announcer.say(problem);
     await this.listDevices();
     this.render();
   }
