@@ -156,6 +156,10 @@ export class PlayerView {
     this.soundPrompt.hidden = !visible;
   }
 
+  get soundPromptShown(): boolean {
+    return !this.soundPrompt.hidden;
+  }
+
   setViewers(n: number): void {
     this.viewers.textContent = plural(n, 'viewer', 'viewers');
   }

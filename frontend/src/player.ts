@@ -70,7 +70,7 @@ export class Player {
     if (localStorage.getItem(VOLUME_KEY) !== null && stored >= 0 && stored <= 1) this.volume = stored;
     this.view = new PlayerView(root, {
       togglePause: () => this.setPaused(!this.paused),
-      toggleMute: () => this.setMuted(!this.muted),
+      toggleMute: () => this.toggleMute(),
       setVolume: (v) => this.setVolume(v),
       setQuality: (q) => this.setQuality(q),
       toggleFullscreen: () => void this.toggleFullscreen(),
@@ -81,7 +81,7 @@ export class Player {
     new IdleHider(root, this.view.bar, () => !this.paused && this.showsVideo() && !this.view.quality.open && !this.view.help.open);
     bindShortcuts([
       { keys: [' ', 'k'], run: () => this.setPaused(!this.paused) },
-      { keys: ['m'], run: () => this.setMuted(!this.muted) },
+      { keys: ['m'], run: () => this.toggleMute() },
       { keys: ['f'], run: () => void this.toggleFullscreen() },
       { keys: ['arrowup'], run: () => this.setVolume(Math.min(1, this.volume + 0.1)), within: root },
       { keys: ['arrowdown'], run: () => this.setVolume(Math.max(0, this.volume - 0.1)), within: root },
@@ -302,7 +302,9 @@ export class Player {
     this.view.showBar(connected && !this.stop && Boolean(this.creator()));
     this.view.setViewers(this.viewerCount());
     if (this.status === 'LIVE' && this.room) showViewers(this.viewerCount());
-    const audioBlocked = Boolean(this.room && !this.room.canPlaybackAudio && this.creator()?.audioTrackPublications.size);
+    const audioBlocked = this.audioBlocked();
+    // A blocked page is silent: its controls say so, and "unmute" lifts the block.
+    this.view.setSound(this.muted || audioBlocked, this.volume);
     const videoBlocked = Boolean(this.room && !this.room.canPlaybackVideo && main);
     this.view.promptSound((audioBlocked || videoBlocked) && !this.stop);
     const said = announce ?? (overlay ? sentence(overlay) : 'Playing live.');
@@ -310,7 +312,7 @@ export class Player {
       this.lastOverlay = said;
       this.announcer.say(said);
     }
-    if (audioBlocked) this.announcer.say('Sound is off: your browser blocked it. Use “Turn sound on”.');
+    if (audioBlocked && !this.stop) this.announcer.say('Sound is off: your browser blocked it. Use “Turn sound on”.');
   }
 
   private overlay(hasVideo: boolean, hasFrames: boolean): Overlay | null {
@@ -378,6 +380,16 @@ export class Player {
   private audioTracks(): RemoteAudioTrack[] {
     const pubs = this.creator()?.audioTrackPublications.values() ?? [];
     return [...pubs].map((p) => p.audioTrack).filter((t): t is RemoteAudioTrack => Boolean(t));
+  }
+
+  /** Whether the browser refused to play the creator's audio without a click. */
+  private audioBlocked(): boolean {
+    return Boolean(this.room && !this.room.canPlaybackAudio && this.creator()?.audioTrackPublications.size);
+  }
+
+  /** Mute or unmute; while the browser blocks sound, "unmute" is the click that lifts the block. */
+  toggleMute(): void {
+    this.setMuted(this.audioBlocked() ? false : !this.muted);
   }
 
   setMuted(muted: boolean): void {
@@ -475,6 +487,8 @@ export class Player {
       videoPaused: v.paused,
       framesDecoded: v.getVideoPlaybackQuality().totalVideoFrames,
       audioVolumes: [...this.view.audioBox.querySelectorAll('audio')].map((a) => a.volume),
+      audioBlocked: this.audioBlocked(),
+      soundPrompt: this.view.soundPromptShown,
       announcements: this.announcer.history.map((a) => a.text),
     };
   }
