@@ -131,6 +131,23 @@ suite.test('mute, volume, pause, full screen, shortcuts and idle controls work',
   await s.watch.waitFor('moving the pointer brings the controls back', (y) => !y.controlsHidden, 5_000);
 });
 
+suite.test('a screen share takes the main picture, with the camera as a picture-in-picture', async () => {
+  const share = s.studio.page.getByRole('button', { name: 'Share screen' });
+  await share.click();
+  await s.studio.waitFor(
+    'the studio publishes the screen and says so',
+    (x) => x.published.some((p) => p.source === 'screen_share') && x.announcements.includes('Sharing your screen with viewers.'),
+  );
+  assert.equal(await share.getAttribute('aria-pressed'), 'true');
+  await s.watch.waitFor(
+    'the viewer shows the screen share large and the camera small',
+    (x) => x.shows.main === 'screen_share' && x.shows.pip === 'camera' && x.shows.pipVisible && x.video.width > 0,
+  );
+  await share.click();
+  await s.studio.waitFor('the studio stops publishing the screen', (x) => !x.published.some((p) => p.source === 'screen_share'));
+  await s.watch.waitFor('the viewer is back to the camera alone', (x) => x.shows.main === 'camera' && !x.shows.pipVisible);
+});
+
 suite.test('a dropped signal connection shows "Reconnecting…" and recovers', async () => {
   const before = await s.watch.snapshot();
   assert.equal(await s.watch.page.evaluate(() => window.onair.simulate('signal-reconnect')), 'ok');

@@ -58,6 +58,8 @@ export class Player {
   private awayTimer: number | undefined;
   private lastOverlay = '';
   private resizeTimer: number | undefined;
+  /** What the main picture and the picture-in-picture show (`camera`, `screen_share`). */
+  private sources: { main: string | null; pip: string | null } = { main: null, pip: null };
 
   constructor(
     readonly root: HTMLElement,
@@ -294,6 +296,7 @@ export class Player {
     const pip = screen ? camera : undefined;
     this.place(this.view.video, main);
     this.place(this.view.pip, pip);
+    this.sources = { main: main?.source ?? null, pip: pip?.source ?? null };
     const hasFrames = Boolean(main) && this.view.video.readyState >= 2;
     const overlay = this.overlay(Boolean(main), hasFrames);
     const connected = this.room?.state === ConnectionState.Connected || isReconnecting(this.room?.state ?? ConnectionState.Disconnected);
@@ -485,6 +488,7 @@ export class Player {
       controlsHidden: this.root.classList.contains('is-idle'),
       video: { width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime, hidden: v.hidden },
       videoPaused: v.paused,
+      shows: { ...this.sources, pipVisible: !this.view.pip.hidden },
       framesDecoded: v.getVideoPlaybackQuality().totalVideoFrames,
       audioVolumes: [...this.view.audioBox.querySelectorAll('audio')].map((a) => a.volume),
       audioBlocked: this.audioBlocked(),
