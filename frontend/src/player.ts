@@ -25,7 +25,7 @@ import type { Announcer } from './announce';
 import { connectionLabel, departure, isReconnecting, retryDelay } from './connection';
 import { IdleHider, bindShortcuts } from './controls';
 import { showTrack } from './attach';
-import { describeError } from './dom';
+import { capitalized, describeError } from './dom';
 import { showStatus, showViewers } from './page-status';
 import { PlayerView, type Overlay, type Quality } from './player-view';
 
@@ -149,7 +149,10 @@ export class Player {
     console.warn('onair: joining the stream failed', e);
     this.halt({
       kind: 'error',
-      message: e instanceof ApiError && e.status === 429 ? 'Too many attempts.' : `Could not connect to the stream (${describeError(e)}).`,
+      message:
+        e instanceof ApiError && e.status === 429
+          ? 'Too many attempts.'
+          : `${capitalized(describeError(e))}.`,
       retryInMs: wait,
     });
     this.retryTimer = window.setTimeout(() => void this.connect(), wait);
@@ -186,7 +189,9 @@ export class Player {
         this.render();
       })
       .on(RoomEvent.TrackUnsubscribed, (track) => {
-        for (const el of track.detach()) el.remove();
+        // Audio elements are the track's own; the video elements are the player's and stay
+        // (render() gives them whatever is left to show).
+        if (track.kind === Track.Kind.Audio) for (const el of track.detach()) el.remove();
         this.render();
       })
       .on(RoomEvent.TrackMuted, () => this.render())
@@ -210,7 +215,7 @@ export class Player {
             this.halt({ kind: 'removed' });
             return;
           case 'lost':
-            this.failed(new Error('the connection was lost'));
+            this.failed(new Error('the connection to the stream was lost'));
         }
       });
   }

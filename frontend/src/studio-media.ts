@@ -15,7 +15,7 @@ import {
   createLocalVideoTrack,
   type LocalTrack,
 } from 'livekit-client';
-import { describeError } from './dom';
+import { capitalized, describeError } from './dom';
 
 export type DeviceKind = 'videoinput' | 'audioinput';
 
@@ -41,16 +41,12 @@ export function deviceProblem(failures: { camera?: unknown; microphone?: unknown
         case MediaDeviceFailure.NotFound:
           return `No ${names.join(' or ')} was found. Connect one, then choose “Try again”.`;
         case MediaDeviceFailure.DeviceInUse:
-          return `${capital(what)} ${names.length > 1 ? 'are' : 'is'} in use by another program or tab. Close it, then choose “Try again”.`;
+          return `${capitalized(what)} ${names.length > 1 ? 'are' : 'is'} in use by another program or tab. Close it, then choose “Try again”.`;
         default:
-          return `${capital(what)} could not be opened (${describeError(e)}).`;
+          return `${capitalized(what)} could not be opened (${describeError(e)}).`;
       }
     })
     .join(' ');
-}
-
-function capital(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** Fired (as `change`) when a track ends by itself, e.g. the browser's "Stop sharing" button. */

@@ -91,7 +91,10 @@ export class Studio {
     });
     navigator.mediaDevices?.addEventListener('devicechange', () => void this.listDevices());
     window.addEventListener('beforeunload', (e) => {
-      if (this.phase === 'live') e.preventDefault();
+      if (this.phase !== 'live') return;
+      // Leaving takes the stream off the air (the grace period then ends it): ask first.
+      e.preventDefault();
+      e.returnValue = '';
     });
     this.el.goLive.textContent = this.status === 'LIVE' ? 'Resume broadcast' : 'Go live';
     if (this.status === 'LIVE') this.startTimer();
@@ -180,7 +183,9 @@ export class Studio {
     this.alert('');
     this.phase = 'connecting';
     this.render('Going live…');
-    const room = new Room({ dynacast: true });
+    // The previewed tracks belong to the page, not to one connection: a lost connection or a
+    // failed go-live must leave them running for the preview and the next attempt.
+    const room = new Room({ dynacast: true, stopLocalTrackOnUnpublish: false });
     try {
       const grant = await fetchToken(this.streamId);
       if (grant.role !== 'creator') throw new Error('only the stream’s creator can broadcast it');
@@ -207,7 +212,7 @@ export class Studio {
       this.render('You are live.');
     } catch (e) {
       this.room = null;
-      await room.disconnect();
+      await room.disconnect(false);
       this.phase = 'preview';
       this.goLiveFailed(e);
     }
