@@ -203,6 +203,22 @@ suite.test('axe finds no WCAG 2.1 AA violations on the studio and the player, at
   await viewerPhone.context.close();
 });
 
+suite.test('the creator closes the studio: viewers are told, and "Resume broadcast" brings the stream back without a charge', async () => {
+  suite.open = suite.open.filter((p) => p !== s.studio);
+  await s.studio.page.close();
+  const away = await s.watch.waitFor('the viewer is told the creator dropped', (x) => x.overlay.startsWith('The creator’s connection dropped'));
+  assert.ok(away.announcements.includes('The creator’s connection dropped. Waiting for them to come back…'), `announced: ${away.announcements}`);
+  assert.equal((await s.creator.api('GET', `/api/streams/${s.id}`)).body.status, 'LIVE', 'the grace period keeps it live');
+
+  s.studio = await s.creator.open(`/studio/${s.id}`, 'studio');
+  await s.studio.waitFor('the reopened studio previews the camera', (x) => x.preview.width > 0);
+  await s.studio.page.getByRole('button', { name: 'Resume broadcast' }).click();
+  await s.studio.waitFor('the studio is live again', (x) => x.phase === 'live' && x.published.length === 2);
+  const back = await s.watch.waitFor('the viewer plays the creator again', (x) => x.overlay === 'Playing live.' && x.video.width > 0);
+  await s.watch.waitFor('and keeps decoding', (x) => x.framesDecoded > back.framesDecoded + 10);
+  assert.equal((await s.creator.api('GET', '/api/me')).body.credits, 40, 'resuming costs nothing');
+});
+
 suite.test('going live without enough credits shows the 402 and broadcasts nothing', async () => {
   const created = await s.creator.api('POST', '/api/streams', { title: 'One too many' });
   assert.equal(created.status, 201);
