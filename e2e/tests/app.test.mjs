@@ -167,7 +167,7 @@ suite.test('a dropped signal connection shows "Reconnecting…" and recovers', a
   await s.watch.waitFor('the viewer keeps decoding', (y) => y.framesDecoded > back.framesDecoded + 40);
 });
 
-suite.test('axe finds no WCAG 2.1 AA violations on the studio and the player, at 360 px and on a desktop', async () => {
+suite.test('axe finds no WCAG 2.1 AA violations on the studio and the player, at 360 px and on a desktop, in both themes', async () => {
   const phone = { width: 360, height: 740 };
   const creatorPhone = await s.creator.context.browser().newContext({ viewport: phone, baseURL: suite.onair.httpUrl, storageState: await s.creator.context.storageState() });
   const viewerPhone = await person(suite, 'phone viewer', { viewport: phone });
@@ -193,11 +193,23 @@ suite.test('axe finds no WCAG 2.1 AA violations on the studio and the player, at
     const wide = await p.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     if (wide) failures.push(`${what}: the page scrolls sideways`);
   }
-  // With the quality menu open too.
+  // With the quality menu open, and in the other colour scheme.
   await s.watch.page.getByRole('button', { name: 'Quality' }).click();
   const menu = await s.watch.axeViolations();
   if (menu.length) failures.push(`player with the quality menu open: ${JSON.stringify(menu, null, 1)}`);
   await s.watch.page.keyboard.press('Escape');
+  for (const [what, p] of [checks[0], checks[1]]) {
+    const scheme = await p.page.evaluate(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'light' : 'dark'));
+    await p.page.emulateMedia({ colorScheme: scheme });
+    // Buttons fade between palettes: check the colours they settle on.
+    await p.page.evaluate(async () => {
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      await Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => {})));
+    });
+    const other = await p.axeViolations();
+    if (other.length) failures.push(`${what}, ${scheme} theme: ${JSON.stringify(other, null, 1)}`);
+    await p.page.emulateMedia({ colorScheme: null });
+  }
   assert.deepEqual(failures, [], failures.join('\n'));
   await creatorPhone.close();
   await viewerPhone.context.close();
