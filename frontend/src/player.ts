@@ -68,8 +68,8 @@ export class Player {
     this.streamId = root.dataset.streamId ?? '';
     this.status = (root.dataset.status ?? 'LIVE') as StreamStatus;
     this.creatorId = root.dataset.creatorId ?? '';
-    const stored = Number(localStorage.getItem(VOLUME_KEY));
-    if (localStorage.getItem(VOLUME_KEY) !== null && stored >= 0 && stored <= 1) this.volume = stored;
+    const stored = remembered(VOLUME_KEY);
+    if (stored !== null && Number(stored) >= 0 && Number(stored) <= 1) this.volume = Number(stored);
     this.view = new PlayerView(root, {
       togglePause: () => this.setPaused(!this.paused),
       toggleMute: () => this.toggleMute(),
@@ -413,7 +413,7 @@ export class Player {
   setVolume(volume: number): void {
     this.volume = Math.round(volume * 100) / 100;
     this.muted = this.volume === 0;
-    localStorage.setItem(VOLUME_KEY, String(this.volume));
+    remember(VOLUME_KEY, String(this.volume));
     for (const t of this.audioTracks()) t.setVolume(this.volume);
     this.view.setSound(this.muted, this.volume);
     this.announcer.say(this.muted ? 'Muted' : `Volume ${Math.round(this.volume * 100)}%`);
@@ -507,4 +507,21 @@ export class Player {
 function sentence(o: Overlay): string {
   if (!o.sub) return o.line;
   return /[.…!?]$/.test(o.line) ? `${o.line} ${o.sub}` : `${o.line}. ${o.sub}`;
+}
+
+/** A remembered setting; `null` when there is none or the browser keeps no storage for the site. */
+function remembered(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function remember(key: string, value: string): void {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // Storage is off for this site: the setting lasts as long as the page.
+  }
 }
