@@ -22,24 +22,18 @@ import {
 } from 'livekit-client';
 import { ApiError, endedReasonText, fetchToken, getStream, type StreamStatus } from './api';
 import type { Announcer } from './announce';
-import { connectionLabel, departure, isReconnecting, retryDelay } from './connection';
+import { departure, isReconnecting, retryDelay } from './connection';
 import { IdleHider, bindShortcuts } from './controls';
 import { showTrack } from './attach';
 import { capitalized, describeError } from './dom';
 import { showStatus, showViewers } from './page-status';
+import { remember, remembered } from './settings';
+import { overlayFor, sentence, type Stop } from './player-overlay';
 import { PlayerView, type Overlay, type Quality } from './player-view';
 
 /** How often a viewer waiting for an absent creator asks whether the stream has ended. */
 const AWAY_POLL_MS = 5_000;
 const VOLUME_KEY = 'onair.volume';
-
-/** Terminal or blocking states; while `null` the overlay follows the room. */
-type Stop =
-  | { kind: 'ended'; reason: string }
-  | { kind: 'elsewhere' }
-  | { kind: 'removed' }
-  | { kind: 'error'; message: string; retryInMs?: number }
-  | { kind: 'creator' };
 
 export class Player {
   readonly streamId: string;
@@ -324,54 +318,19 @@ export class Player {
   }
 
   private overlay(hasVideo: boolean, hasFrames: boolean): Overlay | null {
-    const stop = this.stop;
-    if (stop) {
-      switch (stop.kind) {
-        case 'ended':
-          return { line: 'Stream ended', sub: stop.reason || undefined, tone: 'ended' };
-        case 'elsewhere':
-          return {
-            line: 'Playing in another window',
-            sub: 'You opened this stream somewhere else with the same account.',
-            tone: 'info',
-            action: { label: 'Watch here', run: () => void this.connect() },
-          };
-        case 'removed':
-          return { line: 'You were removed from this stream', sub: 'The creator or a moderator removed you.', tone: 'error' };
-        case 'creator':
-          return {
-            line: 'This is your stream',
-            sub: 'Watching it here would take over your broadcast’s connection. Use the studio preview, or a private window to see what viewers see.',
-            tone: 'info',
-          };
-        case 'error':
-          return {
-            line: 'Connection lost',
-            sub: `${stop.message}${stop.retryInMs ? ` Trying again in ${Math.ceil(stop.retryInMs / 1000)} s.` : ''}`,
-            tone: 'error',
-            action: { label: 'Try again now', run: () => void this.connect() },
-          };
-      }
-    }
-    const state = this.room?.state ?? ConnectionState.Connecting;
-    if (isReconnecting(state)) return { line: 'Reconnecting…', tone: 'info', banner: hasFrames };
-    if (state !== ConnectionState.Connected) return { line: connectionLabel(state), tone: 'info' };
     const creator = this.creator();
-    if (!creator) {
-      if (this.creatorLeft) {
-        return { line: 'The creator’s connection dropped', sub: 'Waiting for them to come back…', tone: 'info' };
-      }
-      if (this.status === 'SCHEDULED') return { line: '', tone: 'info', server: true };
-      return { line: 'Waiting for the creator', sub: 'The video starts as soon as they are on air.', tone: 'info' };
-    }
-    if (!hasVideo) {
-      const audio = [...creator.audioTrackPublications.values()].some((p) => p.track && !p.isMuted);
-      if (audio) return { line: 'Audio only', sub: 'The creator’s camera is off.', tone: 'info' };
-      return { line: 'The creator is getting ready', sub: 'The video starts in a moment.', tone: 'info' };
-    }
-    if (!hasFrames) return { line: 'Loading video…', tone: 'info' };
-    if (this.paused) return { line: 'Paused', sub: 'Press play to go back to the live picture.', tone: 'info', banner: true };
-    return null;
+    return overlayFor({
+      stop: this.stop,
+      state: this.room?.state ?? ConnectionState.Connecting,
+      status: this.status,
+      creatorPresent: Boolean(creator),
+      creatorLeft: this.creatorLeft,
+      creatorAudio: [...(creator?.audioTrackPublications.values() ?? [])].some((p) => p.track && !p.isMuted),
+      hasVideo,
+      hasFrames,
+      paused: this.paused,
+      reconnect: () => void this.connect(),
+    });
   }
 
   /** Attaches `pub`'s track to `el` (detaching whatever it showed before). */
@@ -500,28 +459,5 @@ export class Player {
       soundPrompt: this.view.soundPromptShown,
       announcements: this.announcer.history.map((a) => a.text),
     };
-  }
-}
-
-/** The overlay as one announcement: "The creator is getting ready. The video starts in a moment." */
-function sentence(o: Overlay): string {
-  if (!o.sub) return o.line;
-  return /[.…!?]$/.test(o.line) ? `${o.line} ${o.sub}` : `${o.line}. ${o.sub}`;
-}
-
-/** A remembered setting; `null` when there is none or the browser keeps no storage for the site. */
-function remembered(key: string): string | null {
-  try {
-    return localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-function remember(key: string, value: string): void {
-  try {
-    localStorage.setItem(key, value);
-  } catch {
-    // Storage is off for this site: the setting lasts as long as the page.
   }
 }

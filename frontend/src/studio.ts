@@ -9,16 +9,14 @@
 // the connection was lost) is resumed without a charge. The media server's `track_published`
 // webhook would also take the stream live; after the PATCH it finds it LIVE and does nothing.
 
-import { ConnectionState, Room, RoomEvent, Track, type LocalTrack, type RemoteParticipant } from 'livekit-client';
-import { showTrack } from './attach';
+import { ConnectionState, Room, RoomEvent, type LocalTrack, type RemoteParticipant } from 'livekit-client';
 import { ApiError, endedReasonText, fetchToken, getStream, setStatus, type StreamStatus } from './api';
 import type { Announcer } from './announce';
-import { connectionLabel, departure, isReconnecting, retryDelay } from './connection';
-import { clock, describeError, fill, h, plural, role } from './dom';
-import { showStatus } from './page-status';
+import { departure, isReconnecting, retryDelay } from './connection';
+import { clock, describeError, fill, h } from './dom';
 import { LocalMedia, deviceProblem, type DeviceKind } from './studio-media';
+import { StudioView, type Phase } from './studio-view';
 
-type Phase = 'preview' | 'connecting' | 'live' | 'ended';
 
 export class Studio {
   readonly streamId: string;
@@ -30,7 +28,8 @@ export class Studio {
   private timer: number | undefined;
   private retryTimer: number | undefined;
   private attempt = 0;
-  private readonly el;
+  private readonly view: StudioView;
+  private readonly el: StudioView['el'];
 
   constructor(
     readonly root: HTMLElement,
@@ -39,33 +38,8 @@ export class Studio {
     this.streamId = root.dataset.streamId ?? '';
     this.status = (root.dataset.status ?? 'SCHEDULED') as StreamStatus;
     this.startedAt = root.dataset.startedAt ? Date.parse(root.dataset.startedAt) : null;
-    const r = <T extends HTMLElement = HTMLElement>(name: string) => role<T>(root, name);
-    this.el = {
-      preview: r<HTMLVideoElement>('preview'),
-      pip: r<HTMLVideoElement>('preview-pip'),
-      stageLine: r('stage-line'),
-      stageSub: r('stage-sub'),
-      onAir: r('on-air'),
-      camera: r<HTMLButtonElement>('camera-toggle'),
-      mic: r<HTMLButtonElement>('mic-toggle'),
-      screen: r<HTMLButtonElement>('screen-toggle'),
-      cameraSelect: r<HTMLSelectElement>('camera-select'),
-      micSelect: r<HTMLSelectElement>('mic-select'),
-      retry: r<HTMLButtonElement>('retry-devices'),
-      alert: r('alert'),
-      timer: r('timer'),
-      viewers: r('viewers'),
-      connection: r('connection'),
-      goLive: r<HTMLButtonElement>('go-live'),
-      cost: r('cost'),
-      end: r<HTMLDetailsElement>('end'),
-      endForm: r<HTMLFormElement>('end-form'),
-      endSummary: r('end-summary'),
-      endNote: r('end-note'),
-      endSubmit: r<HTMLButtonElement>('end-submit'),
-      viewerList: r<HTMLUListElement>('viewer-list'),
-      afterEnd: r<HTMLAnchorElement>('after-end'),
-    };
+    this.view = new StudioView(root);
+    this.el = this.view.el;
   }
 
   start(): void {
@@ -363,73 +337,18 @@ export class Studio {
   }
 
   private alert(text: string, link?: { href: string; label: string }): void {
-    if (!text) {
-      fill(this.el.alert);
-      this.el.alert.hidden = true;
-      return;
-    }
-    this.el.alert.hidden = false;
-    fill(this.el.alert, h('p', {}, text, link ? ' ' : null, link ? h('a', { href: link.href }, link.label) : null));
+    this.view.alert(text, link);
   }
 
   private setStage(line: string, sub: string): void {
-    this.el.stageLine.textContent = line;
-    this.el.stageSub.textContent = sub;
+    this.view.setStage(line, sub);
   }
 
   /** Draws the whole studio from the current state; announces `say` (or a connection change). */
   private render(say?: string): void {
-    const { el, media, phase } = this;
-    const ended = phase === 'ended';
-    const screen = media.screenVideo();
-    const main = screen ?? (media.isOn('camera') ? media.camera : null);
-    const pip = screen && media.isOn('camera') ? media.camera : null;
-    show(el.preview, main && !ended ? main : null);
-    show(el.pip, pip && !ended ? pip : null);
-    if (!ended && !main) {
-      this.setStage(
-        media.camera ? 'Camera off' : 'No camera',
-        media.mic ? (media.isOn('mic') ? 'Your microphone is on.' : 'Your microphone is off.') : 'Turn on a camera or share your screen to be seen.',
-      );
-    }
-    for (const [button, on, available] of [
-      [el.camera, media.isOn('camera'), Boolean(media.camera)],
-      [el.mic, media.isOn('mic'), Boolean(media.mic)],
-      [el.screen, media.screen.length > 0, Boolean(navigator.mediaDevices?.getDisplayMedia)],
-    ] as const) {
-      button.setAttribute('aria-pressed', String(on));
-      button.disabled = ended || !available;
-    }
-
     const state = this.room?.state ?? ConnectionState.Disconnected;
-    const live = phase === 'live';
-    el.onAir.hidden = !live;
-    showStatus(ended ? 'ENDED' : this.status);
-    el.afterEnd.hidden = !ended;
-    el.connection.textContent = this.room ? connectionLabel(state) : ended ? '—' : 'Not connected';
-    el.goLive.hidden = live || ended || !this.root.dataset.canBroadcast;
-    el.goLive.disabled = phase === 'connecting';
-    if (phase === 'connecting') el.goLive.textContent = 'Going live…';
-    el.cost.hidden = this.status !== 'SCHEDULED' || ended;
-    el.end.hidden = ended;
-    if (this.status === 'LIVE') {
-      el.endSummary.textContent = 'End stream';
-      el.endNote.textContent = 'Viewers will be disconnected. This cannot be undone.';
-      el.endSubmit.textContent = 'End stream now';
-    }
-    for (const part of this.root.querySelectorAll<HTMLElement>('[data-js]')) part.hidden = ended;
-    if (ended || this.status !== 'LIVE') el.timer.textContent = '—';
-    this.root.dataset.phase = phase;
-
-    const viewers = this.viewers();
-    el.viewers.textContent = this.room ? plural(viewers.length, 'viewer', 'viewers') : '—';
-    fill(
-      el.viewerList,
-      ...(viewers.length
-        ? viewers.map((p) => h('li', { class: 'viewer' }, h('span', {}, p.name || 'Guest'), ...viewerActions(p)))
-        : [h('li', { class: 'muted small' }, live ? 'No one is watching yet.' : 'Viewers appear here while you are live.')]),
-    );
-
+    const live = this.phase === 'live';
+    this.view.draw({ media: this.media, phase: this.phase, status: this.status, room: this.room, viewers: this.viewers() });
     if (say) this.announcer.say(say);
     else if (this.room && isReconnecting(state)) this.announcer.say('Reconnecting…');
     else if (live && state === ConnectionState.Connected) this.announcer.say('You are live.');
@@ -453,18 +372,4 @@ export class Studio {
       announcements: this.announcer.history.map((a) => a.text),
     };
   }
-}
-
-/**
- * Actions on one viewer in the list. Removing a viewer needs the platform's moderation
- * endpoint (`POST /api/streams/{id}/participants/{identity}/remove`); until it exists, none.
- */
-function viewerActions(_viewer: RemoteParticipant): Node[] {
-  return [];
-}
-
-/** Shows `track` in `el` (or hides `el`). */
-function show(el: HTMLVideoElement, track: LocalTrack | null): void {
-  showTrack(el, track ?? undefined);
-  el.hidden = !track || track.kind !== Track.Kind.Video;
 }
