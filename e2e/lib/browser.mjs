@@ -20,8 +20,13 @@ const ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-export function launchChromium() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+/**
+ * Launches Chromium. `grantMedia: false` leaves out the flag that accepts every camera and
+ * microphone prompt, so the browser itself denies them unless a context grants the permission.
+ */
+export function launchChromium({ grantMedia = true } = {}) {
+  const args = grantMedia ? ARGS : ARGS.filter((a) => a !== '--use-fake-ui-for-media-stream');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 30_000 });
 }
 
 /** One test page and what it has done so far. */

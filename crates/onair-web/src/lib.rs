@@ -18,6 +18,8 @@
 //! (RoomService `RemoveParticipant` with token revocation). [`tasks`] sweeps live streams in
 //! the background.
 //! The same code therefore runs against the embedded server and against LiveKit Cloud.
+//! Pages ([`pages`]) are rendered on the server; the player and the broadcast studio are a
+//! TypeScript bundle (`frontend/`) embedded as an asset and mounted into two of them.
 
 pub mod auth;
 pub mod config;

@@ -3,6 +3,11 @@
 //! The URL carries a hash of the content, so a response can be cached for a year
 //! (`immutable`): a new build with a changed file gets a new URL. The hash doubles as the ETag
 //! for clients that revalidate anyway. Nothing is fetched from other origins.
+//!
+//! `app.js` is the browser bundle (the player and the studio), built from `frontend/` by
+//! `frontend/build` and committed, so the binary needs no Node.js; its `sourceMappingURL` names
+//! `app.js.map` by the same content-addressed URL this module gives it. Responses are gzipped
+//! for clients that accept it (the bundle shrinks about fourfold).
 
 use std::sync::LazyLock;
 
@@ -24,6 +29,16 @@ const FILES: &[Asset] = &[
         name: "onair.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/onair.css"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/app.js"),
+    },
+    Asset {
+        name: "app.js.map",
+        content_type: "application/json",
+        body: include_bytes!("../../assets/app.js.map"),
     },
     Asset {
         name: "icon.svg",
@@ -121,5 +136,20 @@ mod tests {
         );
         assert_eq!(css.len(), "/assets/onair..css".len() + 12);
         assert_eq!(url("nope.js"), "/assets/missing");
+    }
+
+    /// `frontend/build.mjs` computes the map's URL the way this module does; a mismatch would
+    /// leave browsers' developer tools without sources.
+    #[test]
+    fn the_bundle_names_its_source_map_by_its_served_url() {
+        let js = std::str::from_utf8(include_bytes!("../../assets/app.js")).unwrap();
+        let map = url("app.js.map");
+        let name = map.rsplit('/').next().unwrap();
+        assert!(
+            js.trim_end()
+                .ends_with(&format!("//# sourceMappingURL={name}")),
+            "app.js should end with a sourceMappingURL of {name}"
+        );
+        assert!(url("app.js").starts_with("/assets/app.") && url("app.js").ends_with(".js"));
     }
 }

@@ -145,6 +145,11 @@ impl Chrome {
         assets::url("onair.css")
     }
 
+    /// The browser bundle (the player and the studio), for the pages that mount it.
+    pub fn js_url(&self) -> &'static str {
+        assets::url("app.js")
+    }
+
     pub fn icon_url(&self) -> &'static str {
         assets::url("icon.svg")
     }

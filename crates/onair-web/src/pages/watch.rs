@@ -29,10 +29,13 @@ struct WatchPage {
     ended_reason: Option<&'static str>,
     /// The signed-in viewer created this stream.
     is_creator: bool,
+    /// The creator's participant identity in the room (their account id): the player shows
+    /// that participant's tracks and counts everyone else as a viewer.
+    creator_id: String,
 }
 
 /// Why a stream ended, as a viewer reads it.
-fn reason_text(reason: EndReason) -> &'static str {
+pub(crate) fn reason_text(reason: EndReason) -> &'static str {
     match reason {
         EndReason::Creator => "The creator ended the stream.",
         EndReason::Admin => "An administrator ended the stream.",
@@ -66,6 +69,7 @@ pub(crate) async fn page<S: Store>(
     let now = Utc::now();
     let page = WatchPage {
         is_creator: ctx.user.as_ref().is_some_and(|u| u.id == stream.creator.id),
+        creator_id: stream.creator.id.to_string(),
         card: Card::new(&stream, now),
         description: stream.description.clone(),
         status: stream.status.as_str(),

@@ -91,8 +91,10 @@ async fn every_page_renders_for_guests_and_members() {
             assert!(page.contains(text), "watch page lacks {text:?}");
         }
         assert!(
-            !page.contains("<noscript>"),
-            "no player note before the stream is live"
+            page.contains(
+                "<noscript><p class=\"player-note\">When it starts, the video plays here."
+            ),
+            "the player region says, without JavaScript, that watching will need it"
         );
     }
     let (_, own) = get(&app, &member, &format!("/watch/{id}")).await;

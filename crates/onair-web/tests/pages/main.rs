@@ -18,6 +18,7 @@
 mod helpers;
 
 mod accounts;
+mod broadcast;
 mod browse;
 mod studio;
 mod support;

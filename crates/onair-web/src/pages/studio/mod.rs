@@ -18,7 +18,10 @@ use crate::pages::{Chrome, Ctx, Failure, Nav, PageResult, WithChrome, html, see_
 use crate::state::AppState;
 use crate::streams::service::{self, EditInput, NewStreamInput};
 
+mod broadcast;
 mod view;
+
+pub(crate) use broadcast::page as broadcast;
 
 use view::{Draft, Studio};
 
