@@ -32,6 +32,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Ports:
+    """The loopback ports one `onair serve` listens on: HTTP (and `/rtc`), media UDP, ICE-TCP."""
+
+    http: int
+    udp: int
+    tcp: int
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(http=free_port(), udp=free_port(socket.SOCK_DGRAM), tcp=free_port())
+
+
 @dataclass
 class Onair:
     """A running `onair serve` and what a LiveKit SDK needs to talk to it."""
@@ -43,6 +56,7 @@ class Onair:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen
+    ports: Ports
     env: dict = field(repr=False, default_factory=dict)
 
     def token(
@@ -88,21 +102,33 @@ def _wait_ready(server: Onair) -> None:
     )
 
 
-def start_onair(tmp: Path, extra_env: dict | None = None, bin_path: str | None = None) -> Onair:
+def start_onair(
+    tmp: Path,
+    extra_env: dict | None = None,
+    bin_path: str | None = None,
+    *,
+    ports: Ports | None = None,
+    api_secret: str | None = None,
+) -> Onair:
+    """Starts `onair serve` with its data directory in `tmp/data` and waits until it is ready.
+
+    Passing the `ports` and `api_secret` of an earlier server over the same `tmp` restarts that
+    server: same addresses, same database, same key pair (its log is appended to).
+    """
     bin_path = bin_path or os.environ.get("ONAIR_BIN") or str(ROOT / "target" / "debug" / "onair")
-    http_port = free_port()
+    ports = ports or Ports.free()
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     key = "onair-test-key"
-    secret = secrets.token_urlsafe(32)
+    secret = api_secret or secrets.token_urlsafe(32)
     env = {
         **os.environ,
-        "ONAIR_BIND": f"127.0.0.1:{http_port}",
+        "ONAIR_BIND": f"127.0.0.1:{ports.http}",
         "ONAIR_DATA_DIR": str(data_dir),
         "LIVEKIT_API_KEY": key,
         "LIVEKIT_API_SECRET": secret,
-        "ONAIR_RTC_UDP_PORT": str(free_port(socket.SOCK_DGRAM)),
-        "ONAIR_RTC_TCP_PORT": str(free_port()),
+        "ONAIR_RTC_UDP_PORT": str(ports.udp),
+        "ONAIR_RTC_TCP_PORT": str(ports.tcp),
         "ONAIR_RTC_ADVERTISE_IP": "127.0.0.1",
         "RUST_LOG": os.environ.get("ONAIR_TEST_LOG", "info"),
     }
@@ -112,17 +138,18 @@ def start_onair(tmp: Path, extra_env: dict | None = None, bin_path: str | None =
     if extra_env:
         env.update(extra_env)
     log_path = tmp / "onair.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "ab")
     proc = subprocess.Popen([bin_path, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
     log.close()
     server = Onair(
-        http_url=f"http://127.0.0.1:{http_port}",
-        ws_url=f"ws://127.0.0.1:{http_port}",
+        http_url=f"http://127.0.0.1:{ports.http}",
+        ws_url=f"ws://127.0.0.1:{ports.http}",
         api_key=key,
         api_secret=secret,
         data_dir=data_dir,
         log_path=log_path,
         process=proc,
+        ports=ports,
         env=env,
     )
     try:
@@ -132,6 +159,12 @@ def start_onair(tmp: Path, extra_env: dict | None = None, bin_path: str | None =
         proc.wait()
         raise
     return server
+
+
+def kill_onair(server: Onair) -> None:
+    """`kill -9`: no leave, no webhook, no cleanup; whatever the process held in memory is lost."""
+    server.process.kill()
+    server.process.wait()
 
 
 def stop_onair(server: Onair) -> int:

@@ -10,18 +10,12 @@ import time
 import numpy as np
 import pytest
 from livekit import rtc
+from waits import wait
 
 ROOM = "studio"
 WIDTH, HEIGHT = 640, 360
 FRAME_WAIT_S = 20
 EVENT_WAIT_S = 10
-
-
-async def wait(aw, seconds: float, what: str):
-    try:
-        return await asyncio.wait_for(aw, seconds)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"within {seconds}s: {what} did not happen") from None
 
 
 class Publisher:

@@ -89,6 +89,9 @@ pub struct WebConfig {
     pub rate_limits: RateLimits,
     /// Period of the background sweeper (grace period, metering, session cleanup).
     pub sweep_interval: Duration,
+    /// The most participants (the creator and viewers) a stream's room admits; 0 is unlimited.
+    /// The media server refuses joins beyond it.
+    pub max_participants: u32,
 }
 
 impl WebConfig {
@@ -106,6 +109,7 @@ impl WebConfig {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             rate_limits: RateLimits::default(),
             sweep_interval: Duration::from_secs(5),
+            max_participants: 1000,
         }
     }
 

@@ -63,7 +63,7 @@ impl<S> Deref for AppState<S> {
 
 impl<S: Store> AppState<S> {
     pub fn new(store: S, config: WebConfig) -> Self {
-        let rooms = Rooms::new(&config.livekit);
+        let rooms = Rooms::new(&config.livekit, config.max_participants);
         let limits = RateLimiters::new(config.rate_limits);
         Self {
             inner: Arc::new(Inner {

@@ -121,6 +121,8 @@ pub struct StreamSettings {
     pub session_ttl_secs: u64,
     /// `ONAIR_SWEEP_INTERVAL_SECS`: background sweep period.
     pub sweep_interval_secs: u64,
+    /// `ONAIR_MAX_PARTICIPANTS`: room size limit (creator included); 0 is unlimited.
+    pub max_participants: u32,
 }
 
 /// Requests per minute per client IP and per account.
@@ -163,6 +165,7 @@ impl Default for Settings {
                 viewer_token_ttl_secs: 2 * 3600,
                 session_ttl_secs: 30 * 24 * 3600,
                 sweep_interval_secs: 5,
+                max_participants: 1000,
             },
             rate_limits: RateLimitSettings {
                 auth_per_minute: limits.auth_per_minute,
@@ -224,6 +227,11 @@ const ENV: &[(&str, &str, Kind)] = &[
     (
         "ONAIR_SWEEP_INTERVAL_SECS",
         "streams.sweep_interval_secs",
+        Kind::Int,
+    ),
+    (
+        "ONAIR_MAX_PARTICIPANTS",
+        "streams.max_participants",
         Kind::Int,
     ),
     (

@@ -17,6 +17,15 @@ use crate::config::{LiveKitConfig, MediaMode};
 /// How long one RoomService call may take before we give up on it.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A stream's room closes this long after its last participant left. The creator-absent grace
+/// period ends the stream itself; this only frees a room nobody came back to.
+const EMPTY_TIMEOUT_SECS: u32 = 300;
+
+/// A participant whose connection dropped keeps its place (tracks, subscriptions, count) this
+/// long while its client resumes. LiveKit's own default, asked for explicitly so the platform
+/// behaves the same on any deployment.
+const DEPARTURE_TIMEOUT_SECS: u32 = 20;
+
 /// What RemoveParticipant's `revoke_token_ts` asks of the media server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Revoke {
@@ -52,6 +61,7 @@ pub(crate) enum Removal {
 #[derive(Clone)]
 pub(crate) struct Rooms {
     client: Arc<RoomClient>,
+    max_participants: u32,
 }
 
 impl std::fmt::Debug for Rooms {
@@ -61,7 +71,9 @@ impl std::fmt::Debug for Rooms {
 }
 
 impl Rooms {
-    pub(crate) fn new(config: &LiveKitConfig) -> Self {
+    /// A client for `config`'s media server that creates rooms for at most `max_participants`
+    /// (the creator included; 0 is unlimited).
+    pub(crate) fn new(config: &LiveKitConfig, max_participants: u32) -> Self {
         let host = match &config.mode {
             MediaMode::Embedded { room_service_url } => room_service_url.as_str(),
             MediaMode::External { url } => url.as_str(),
@@ -75,19 +87,20 @@ impl Rooms {
         .with_request_timeout(CALL_TIMEOUT);
         Self {
             client: Arc::new(client),
+            max_participants,
         }
     }
 
     /// Creates the room in the background (idempotent on LiveKit's side).
     pub(crate) fn ensure_room(&self, room: String) {
         let client = Arc::clone(&self.client);
+        let options = CreateRoomOptions {
+            empty_timeout: EMPTY_TIMEOUT_SECS,
+            departure_timeout: DEPARTURE_TIMEOUT_SECS,
+            max_participants: self.max_participants,
+            ..Default::default()
+        };
         tokio::spawn(async move {
-            let options = CreateRoomOptions {
-                // Close the room a while after the last participant leaves; the creator-absent
-                // grace period ends the stream itself.
-                empty_timeout: 300,
-                ..Default::default()
-            };
             if let Err(e) = client.create_room(&room, options).await {
                 failed("create_room", &room, &e);
             }

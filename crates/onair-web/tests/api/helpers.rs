@@ -78,6 +78,14 @@ impl TestApp {
         Self::spawn_full(backend, true, |_| {}).await
     }
 
+    /// [`Self::spawn_with_media`] with `tweak` applied to the config.
+    pub async fn spawn_with_media_and(
+        backend: Backend,
+        tweak: impl FnOnce(&mut WebConfig),
+    ) -> Self {
+        Self::spawn_full(backend, true, tweak).await
+    }
+
     async fn spawn_full(backend: Backend, media: bool, tweak: impl FnOnce(&mut WebConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, pg_schema) = match backend {

@@ -14,6 +14,7 @@ mod helpers;
 mod moderation;
 mod ops;
 mod participant;
+mod rooms;
 mod story;
 mod sweep;
 mod webhooks;

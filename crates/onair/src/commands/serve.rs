@@ -99,6 +99,7 @@ pub fn web_config(
     config.viewer_token_ttl = Duration::from_secs(s.viewer_token_ttl_secs);
     config.session_ttl = Duration::from_secs(s.session_ttl_secs);
     config.sweep_interval = Duration::from_secs(s.sweep_interval_secs);
+    config.max_participants = s.max_participants;
     let r = &settings.rate_limits;
     config.rate_limits = RateLimits {
         auth_per_minute: r.auth_per_minute,
