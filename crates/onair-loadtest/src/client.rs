@@ -64,9 +64,15 @@ struct Peer {
     buf: Vec<u8>,
 }
 
+/// Receive buffer per client socket (the kernel caps it at `net.core.rmem_max`).
+const CLIENT_SOCKET_BUFFER: usize = 1 << 20;
+
 impl Peer {
     async fn bind(ip: IpAddr) -> Result<Self, ClientError> {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        // Hundreds of clients share the machine's cores with the server: a client scheduled
+        // late must not lose what the server sent meanwhile, or the tool measures itself.
+        socket2::SockRef::from(&socket).set_recv_buffer_size(CLIENT_SOCKET_BUFFER)?;
         let local = socket.local_addr()?;
         let now = Instant::now();
         let mut rtc = RtcConfig::new()

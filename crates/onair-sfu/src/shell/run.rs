@@ -142,6 +142,7 @@ impl MediaServer {
             .and_then(|s| s.set_nonblocking(true).map(|()| s))
             .and_then(UdpSocket::from_std)
             .map_err(bind_err("UDP", udp_bind))?;
+        enlarge_buffers(&udp);
         let udp_addr = udp.local_addr().map_err(bind_err("UDP", udp_bind))?;
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (tcp_addr, tcp_accept) = match config.tcp_port {
@@ -376,6 +377,27 @@ fn handle_command(
     }
 }
 
+/// What the media socket asks the kernel for, each way. One publisher's keyframe fans out as a
+/// burst of (packets × subscribers) datagrams in a single flush, and the default buffers
+/// (~208 KiB, about 170 full-size packets) drop most of it at a few hundred subscribers. The
+/// kernel caps the request at `net.core.wmem_max` / `rmem_max` (raise them for big rooms).
+const MEDIA_SOCKET_BUFFER: usize = 4 << 20;
+
+fn enlarge_buffers(udp: &UdpSocket) {
+    let sock = socket2::SockRef::from(udp);
+    if let Err(e) = sock.set_send_buffer_size(MEDIA_SOCKET_BUFFER) {
+        tracing::warn!(error = %e, "cannot enlarge the media socket's send buffer");
+    }
+    if let Err(e) = sock.set_recv_buffer_size(MEDIA_SOCKET_BUFFER) {
+        tracing::warn!(error = %e, "cannot enlarge the media socket's receive buffer");
+    }
+    tracing::debug!(
+        send = ?sock.send_buffer_size(),
+        recv = ?sock.recv_buffer_size(),
+        "media socket buffers"
+    );
+}
+
 fn flush(
     engine: &mut Engine,
     udp: &UdpSocket,
@@ -388,8 +410,11 @@ fn flush(
             match out {
                 EngineOutput::Transmit(t) => match t.proto {
                     str0m::net::Protocol::Udp => {
-                        // UDP semantics: a full socket buffer drops the datagram.
-                        let _ = udp.try_send_to(&t.contents, t.destination);
+                        // UDP semantics: a full socket buffer drops the datagram (NACK/RTX
+                        // may recover it); counted, as it means the server is overloaded.
+                        if udp.try_send_to(&t.contents, t.destination).is_err() {
+                            metrics::counter!("onair_media_udp_send_dropped_total").increment(1);
+                        }
                     }
                     _ => {
                         if let Some(tx) = routes.tcp.get(&t.destination) {
