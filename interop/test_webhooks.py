@@ -5,6 +5,9 @@ them. `onair serve` posts to an extra receiver given in `ONAIR_WEBHOOK_URLS`."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import ssl
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -124,3 +127,58 @@ async def test_every_webhook_of_a_session_verifies_and_arrives_in_order():
             code = stop_onair(onair)
             await runner.cleanup()
         assert code == 0, onair.log()[-5000:]
+
+
+def make_tls_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it (openssl CLI):
+    returns (ca.pem, server.pem, server.key)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("NOTICE: the openssl command is missing; the HTTPS webhook test cannot make certificates")
+    ca_key, ca, key, csr, cert = (directory / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    ext = directory / "server.ext"
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for cmd in (
+        ["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "1", "-subj", "/CN=OnAir interop CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+         "-days", "1", "-extfile", ext],
+    ):
+        subprocess.run(["openssl", *map(str, cmd)], check=True, capture_output=True)
+    return ca, cert, key
+
+
+@pytest.mark.timeout(60)
+async def test_webhooks_reach_an_https_receiver_whose_certificate_the_server_trusts():
+    """`ONAIR_WEBHOOK_URLS` may be https: the server verifies the receiver's certificate against
+    the system's roots, here replaced by a test CA through `SSL_CERT_FILE`."""
+    receiver = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    runner = web.AppRunner(app)
+    with tempfile.TemporaryDirectory(prefix="onair-interop-") as tmp:
+        ca, cert, key = make_tls_certificates(Path(tmp))
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        onair = start_onair(
+            Path(tmp),
+            extra_env={"ONAIR_WEBHOOK_URLS": f"https://127.0.0.1:{port}/hook", "SSL_CERT_FILE": str(ca)},
+        )
+        receiver.verifier = api.WebhookReceiver(api.TokenVerifier(onair.api_key, onair.api_secret))
+        try:
+            async with onair.room_api() as lk:
+                await lk.room.create_room(api.CreateRoomRequest(name="over-tls"))
+            (event,) = await receiver.next(1)
+            assert (event.event, event.room.name) == ("room_started", "over-tls")
+            assert receiver.refused == []
+        finally:
+            await runner.cleanup()
+            assert stop_onair(onair) == 0, onair.log()[-5000:]

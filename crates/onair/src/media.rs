@@ -47,7 +47,7 @@ pub fn mount_media_server(router: Router, settings: &Settings) -> anyhow::Result
 
 /// Where the embedded media server posts its webhooks: always the platform's own
 /// `/api/livekit/webhook` (on loopback when bound to every interface), then any extra
-/// comma-separated `http://` URLs in `ONAIR_WEBHOOK_URLS`.
+/// comma-separated `http(s)://` URLs in `ONAIR_WEBHOOK_URLS`.
 fn webhook_urls(settings: &Settings) -> Vec<String> {
     let mut own = settings.bind;
     if own.ip().is_unspecified() {

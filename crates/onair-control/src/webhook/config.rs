@@ -32,9 +32,8 @@ impl Default for RetryPolicy {
 /// Where and how to send webhooks.
 #[derive(Clone)]
 pub struct WebhookConfig {
-    /// `http://` URLs. `https://` needs a TLS feature of `reqwest`, which this build does not
-    /// enable; such URLs are refused at start (put a plain-HTTP hop in front, or enable e.g.
-    /// reqwest's `rustls` feature in the workspace and lift the check).
+    /// `http://` or `https://` URLs. HTTPS is rustls on aws-lc-rs and verifies the receiver's
+    /// certificate against the system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR` replace them).
     pub urls: Vec<String>,
     /// Signs the token: `iss` = key, HMAC-SHA256 with the secret. Receivers verify with the
     /// same pair (`WebhookReceiver` in LiveKit's SDKs).
@@ -81,7 +80,7 @@ pub enum WebhookConfigError {
         url: String,
         source: url::ParseError,
     },
-    #[error("webhook URL {url:?}: only http:// is supported (https needs a reqwest TLS feature)")]
+    #[error("webhook URL {url:?}: only http:// and https:// are supported")]
     UnsupportedScheme { url: String },
     #[error("webhooks need an API key and secret to sign with")]
     MissingKeys,

@@ -104,7 +104,7 @@ impl WebhookSender {
                     url: url.clone(),
                     source,
                 })?;
-            if parsed.scheme() != "http" {
+            if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(WebhookConfigError::UnsupportedScheme { url: url.clone() });
             }
             urls.push(parsed);
@@ -326,7 +326,7 @@ impl Worker {
                 Attempt::Retry(format!("status {}", response.status()))
             }
             Ok(response) => Attempt::GiveUp(format!("status {}", response.status())),
-            Err(err) => Attempt::Retry(err.to_string()),
+            Err(err) => Attempt::Retry(error_chain(&err)),
         }
     }
 }
@@ -372,4 +372,17 @@ mod tests {
             assert_eq!(retryable(status), want, "{status}");
         }
     }
+}
+
+/// An error with its causes, `outer: inner: …`: reqwest's own message ("error sending request")
+/// hides what an operator needs ("invalid peer certificate: UnknownIssuer", "connection refused").
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -4,10 +4,12 @@
 // Test helpers are ordinary functions, so clippy's test exemption does not reach them.
 #![expect(
     clippy::unwrap_used,
+    clippy::expect_used,
     reason = "a test fails loudly on any unexpected error"
 )]
 
 mod receiver;
+mod tls;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -262,13 +264,13 @@ async fn a_shutdown_deadline_abandons_what_is_left() {
 
 #[tokio::test]
 async fn bad_configuration_and_unencodable_events_are_refused() {
-    let https = WebhookSender::start(WebhookConfig::new(
-        vec!["https://example.com/hook".into()],
+    let ftp = WebhookSender::start(WebhookConfig::new(
+        vec!["ftp://example.com/hook".into()],
         KEY,
         SECRET,
     ));
     assert!(matches!(
-        https,
+        ftp,
         Err(WebhookConfigError::UnsupportedScheme { .. })
     ));
     let junk = WebhookSender::start(WebhookConfig::new(vec!["not a url".into()], KEY, SECRET));
