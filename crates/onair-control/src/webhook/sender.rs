@@ -350,6 +350,19 @@ fn retryable(status: StatusCode) -> bool {
         || status == StatusCode::REQUEST_TIMEOUT
 }
 
+/// An error with its causes, `outer: inner: …`: reqwest's own message ("error sending request")
+/// hides what an operator needs ("invalid peer certificate: UnknownIssuer", "connection refused").
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,17 +385,4 @@ mod tests {
             assert_eq!(retryable(status), want, "{status}");
         }
     }
-}
-
-/// An error with its causes, `outer: inner: …`: reqwest's own message ("error sending request")
-/// hides what an operator needs ("invalid peer certificate: UnknownIssuer", "connection refused").
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -4,7 +4,6 @@
 // Test helpers are ordinary functions, so clippy's test exemption does not reach them.
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "a test fails loudly on any unexpected error"
 )]
 
