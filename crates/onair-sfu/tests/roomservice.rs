@@ -368,9 +368,9 @@ async fn next_hooks(
     out
 }
 
-#[tokio::test]
-async fn room_events_become_signed_webhooks_in_order_and_shutdown_flushes_them() {
-    let (url, mut hooks) = webhook_receiver().await;
+/// A media server on loopback whose webhooks reach a verifying receiver.
+async fn spawn_with_hooks() -> (TestServer, mpsc::UnboundedReceiver<Delivery>) {
+    let (url, hooks) = webhook_receiver().await;
     let mut config = SfuConfig::loopback(KEY, SECRET);
     config.webhook_urls = vec![url];
     let server = MediaServer::start(config).unwrap();
@@ -378,7 +378,50 @@ async fn room_events_become_signed_webhooks_in_order_and_shutdown_flushes_them()
     let http = listener.local_addr().unwrap();
     let router = server.router();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let app = TestServer { http, server };
+    (TestServer { http, server }, hooks)
+}
+
+#[tokio::test]
+async fn webhooks_carry_the_room_as_it_is_now() {
+    let (app, mut hooks) = spawn_with_hooks().await;
+    let rooms = client(&app);
+    let options = CreateRoomOptions {
+        metadata: "first".into(),
+        ..Default::default()
+    };
+    rooms.create_room("show", options).await.unwrap();
+    let started = next_hooks(&mut hooks, 1).await;
+    assert_eq!(started[0].event, "room_started");
+    assert_eq!(started[0].room.as_ref().unwrap().metadata, "first");
+
+    rooms.update_room_metadata("show", "live").await.unwrap();
+    let shorter = CreateRoomOptions {
+        empty_timeout: 42,
+        ..Default::default()
+    };
+    rooms.create_room("show", shorter).await.unwrap();
+    let mut alice = app
+        .connect_query(&token("alice", grants("show")))
+        .await
+        .unwrap();
+    join(&mut alice).await;
+    let joined = next_hooks(&mut hooks, 1).await;
+    assert_eq!(joined[0].event, "participant_joined");
+    let room = joined[0].room.as_ref().unwrap();
+    assert_eq!(
+        (
+            room.metadata.as_str(),
+            room.empty_timeout,
+            room.num_participants
+        ),
+        ("live", 42, 1)
+    );
+    app.server.shutdown().await;
+}
+
+#[tokio::test]
+async fn room_events_become_signed_webhooks_in_order_and_shutdown_flushes_them() {
+    let (app, mut hooks) = spawn_with_hooks().await;
 
     let mut alice = app
         .connect_query(&token("alice", grants("studio")))

@@ -3,6 +3,7 @@
 use axum::Router;
 
 use crate::settings::Settings;
+use url::Url;
 
 /// The embedded media server is mounted here: in embedded mode (no `LIVEKIT_URL`) its routes
 /// (`/rtc`, `/rtc/validate`, `/twirp/livekit.RoomService/*`) are merged onto the platform's
@@ -47,7 +48,7 @@ pub fn mount_media_server(router: Router, settings: &Settings) -> anyhow::Result
 
 /// Where the embedded media server posts its webhooks: always the platform's own
 /// `/api/livekit/webhook` (on loopback when bound to every interface), then any extra
-/// comma-separated `http(s)://` URLs in `ONAIR_WEBHOOK_URLS`.
+/// URLs in `media.webhook_urls` (`ONAIR_WEBHOOK_URLS`).
 fn webhook_urls(settings: &Settings) -> Vec<String> {
     let mut own = settings.bind;
     if own.ip().is_unspecified() {
@@ -57,14 +58,6 @@ fn webhook_urls(settings: &Settings) -> Vec<String> {
         });
     }
     let mut urls = vec![format!("http://{own}/api/livekit/webhook")];
-    if let Ok(extra) = std::env::var("ONAIR_WEBHOOK_URLS") {
-        urls.extend(
-            extra
-                .split(',')
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned),
-        );
-    }
+    urls.extend(settings.media.webhook_urls.iter().map(Url::to_string));
     urls
 }

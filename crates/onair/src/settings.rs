@@ -95,6 +95,10 @@ pub struct MediaSettings {
     /// specific, else a detected local address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advertise_ip: Option<IpAddr>,
+    /// Where webhooks go besides the platform's own `/api/livekit/webhook`
+    /// (`ONAIR_WEBHOOK_URLS`, comma-separated; `http://` or `https://`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhook_urls: Vec<Url>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,6 +157,7 @@ impl Default for Settings {
                 udp_port: 7882,
                 tcp_port: 7881,
                 advertise_ip: None,
+                webhook_urls: Vec::new(),
             },
             credits: CreditSettings {
                 go_live_cost: 10,
@@ -181,6 +186,8 @@ impl Default for Settings {
 enum Kind {
     Text,
     Int,
+    /// Comma-separated text.
+    List,
 }
 
 /// Environment variable → setting. Later entries win (so `LIVEKIT_URL` beats its alias).
@@ -197,6 +204,7 @@ const ENV: &[(&str, &str, Kind)] = &[
     ("ONAIR_RTC_UDP_PORT", "media.udp_port", Kind::Int),
     ("ONAIR_RTC_TCP_PORT", "media.tcp_port", Kind::Int),
     ("ONAIR_RTC_ADVERTISE_IP", "media.advertise_ip", Kind::Text),
+    ("ONAIR_WEBHOOK_URLS", "media.webhook_urls", Kind::List),
     ("ONAIR_GO_LIVE_COST", "credits.go_live_cost", Kind::Int),
     (
         "ONAIR_PER_MINUTE_COST",
@@ -292,6 +300,13 @@ impl Settings {
                         .parse::<i64>()
                         .with_context(|| format!("{var}={raw:?} is not a whole number"))?,
                 ),
+                Kind::List => Value::from(
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|item| !item.is_empty())
+                        .map(Value::from)
+                        .collect::<Vec<_>>(),
+                ),
             };
             figment = figment.merge(Serialized::global(key, value));
         }
@@ -319,6 +334,16 @@ impl Settings {
         }
         if self.streams.sweep_interval_secs == 0 {
             bail!("ONAIR_SWEEP_INTERVAL_SECS must be at least 1");
+        }
+        if let Some(url) = self
+            .media
+            .webhook_urls
+            .iter()
+            .find(|u| !matches!(u.scheme(), "http" | "https"))
+        {
+            bail!(
+                "ONAIR_WEBHOOK_URLS (media.webhook_urls): {url} is not an http:// or https:// URL"
+            );
         }
         Ok(())
     }
@@ -413,6 +438,37 @@ mod tests {
             !format!("{s:?}").contains("12345"),
             "secret redacted in Debug"
         );
+    }
+
+    #[test]
+    fn webhook_urls_are_a_comma_separated_list_of_http_urls() {
+        let s = load(
+            &[(
+                "ONAIR_WEBHOOK_URLS",
+                " https://hooks.example.com/lk , http://10.0.0.2:9000/x,",
+            )],
+            Flags::default(),
+        )
+        .unwrap();
+        let urls: Vec<&str> = s.media.webhook_urls.iter().map(Url::as_str).collect();
+        assert_eq!(
+            urls,
+            ["https://hooks.example.com/lk", "http://10.0.0.2:9000/x"]
+        );
+        assert!(
+            load(&[], Flags::default())
+                .unwrap()
+                .media
+                .webhook_urls
+                .is_empty()
+        );
+        for bad in ["ftp://example.com/hook", "not a url"] {
+            let err = load(&[("ONAIR_WEBHOOK_URLS", bad)], Flags::default()).unwrap_err();
+            assert!(
+                format!("{err:#}").contains("webhook_urls"),
+                "{bad}: {err:#}"
+            );
+        }
     }
 
     #[test]

@@ -78,9 +78,9 @@ fn lagged(lost: u64) {
     tracing::warn!(lost, "webhook bridge fell behind; room events lost");
 }
 
-/// The open rooms as announced when they started, with their participant count kept up to date
-/// from joins and leaves, so participant and track events carry their room's sid, name,
-/// settings and count as LiveKit's do. (Metadata changed later is not followed.)
+/// The open rooms as announced when they started, kept up to date from room updates (settings,
+/// metadata) and from joins and leaves (the participant count), so participant and track events
+/// carry their room as it is now, as LiveKit's do.
 #[derive(Default)]
 struct Rooms(HashMap<String, proto::Room>);
 
@@ -106,6 +106,14 @@ impl Rooms {
             RoomEvent::RoomStarted { room } => {
                 self.0.insert(room.name.clone(), room.clone());
                 webhook::room_started(room)
+            }
+            RoomEvent::RoomUpdated { mut room } => {
+                // The count is kept here from the events this task has seen.
+                if let Some(known) = self.0.get(&room.name) {
+                    room.num_participants = known.num_participants;
+                }
+                self.0.insert(room.name.clone(), room);
+                return;
             }
             RoomEvent::RoomFinished { room } => {
                 self.0.remove(&room.name);

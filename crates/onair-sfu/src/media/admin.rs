@@ -19,12 +19,7 @@ impl Engine {
         rules: Option<RoomDefaults>,
         metadata: Option<String>,
     ) -> proto::Room {
-        let mut room = self.core.create_room(now, name.clone(), rules);
-        if let Some(metadata) = metadata
-            && let Some(updated) = self.core.set_room_metadata(&name, metadata)
-        {
-            room = updated;
-        }
+        let room = self.core.create_room(now, name, rules, metadata);
         self.pump(now);
         room
     }

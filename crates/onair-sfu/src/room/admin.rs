@@ -64,6 +64,7 @@ impl RoomCore {
                 }),
             );
         }
+        self.room_updated(room);
         Some(info)
     }
 

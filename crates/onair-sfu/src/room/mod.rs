@@ -93,14 +93,37 @@ struct Room {
     created_at_ms: i64,
     /// Participants in join order.
     members: Vec<ParticipantSid>,
-    /// When an empty room closes.
-    close_at: Option<Instant>,
+    /// Since when, and why, the room has been empty; `None` while anyone is in it.
+    waiting: Option<Waiting>,
     rules: RoomDefaults,
     metadata: String,
     version: u32,
 }
 
+/// An empty room's wait to close. Its deadline is computed from the room's *current* rules, so a
+/// CreateRoom that shortens (or lengthens) a timeout moves the closing time of a room already
+/// waiting, as LiveKit does.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    since: Instant,
+    /// The last participant left (departure timeout) rather than nobody having come yet
+    /// (empty timeout).
+    after_departure: bool,
+}
+
 impl Room {
+    /// When the room closes if it stays empty.
+    fn close_at(&self) -> Option<Instant> {
+        self.waiting.map(|w| {
+            w.since
+                + if w.after_departure {
+                    self.rules.departure_timeout
+                } else {
+                    self.rules.empty_timeout
+                }
+        })
+    }
+
     fn to_proto(&self, participants: &HashMap<ParticipantSid, Participant>) -> proto::Room {
         let members = self.members.iter().filter_map(|p| participants.get(p));
         let (mut num, mut publishers) = (0, 0);
@@ -189,7 +212,7 @@ impl RoomCore {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.rooms
             .values()
-            .filter_map(|r| r.close_at)
+            .filter_map(Room::close_at)
             .chain(self.next_detach_expiry())
             .chain(self.refresher.next_at())
             .chain(self.speakers.poll_timeout())
@@ -205,7 +228,7 @@ impl RoomCore {
         let due: Vec<RoomName> = self
             .rooms
             .values()
-            .filter(|r| r.members.is_empty() && r.close_at.is_some_and(|t| t <= now))
+            .filter(|r| r.members.is_empty() && r.close_at().is_some_and(|t| t <= now))
             .map(|r| r.name.clone())
             .collect();
         for name in due {
@@ -217,36 +240,59 @@ impl RoomCore {
         }
     }
 
-    /// Creates a room explicitly (RoomService CreateRoom). Returns its info; idempotent. For
-    /// an existing room, `rules` (when given) replace its rules; an empty room's closing time
-    /// is not moved.
+    /// Creates a room explicitly (RoomService CreateRoom). Returns its info; idempotent. A new
+    /// room starts with `metadata` (so `room_started` carries it). For an existing room,
+    /// `rules` (when given) replace its rules — an empty room's closing time follows them,
+    /// counted from when it became empty — and `metadata` (when given) replaces its metadata,
+    /// which everyone in it is told.
     pub fn create_room(
         &mut self,
         now: Instant,
         name: RoomName,
         rules: Option<RoomDefaults>,
+        metadata: Option<String>,
     ) -> proto::Room {
-        if let (Some(new), Some(room)) = (rules, self.rooms.get_mut(&name)) {
-            room.rules = new;
+        if let Some(room) = self.rooms.get_mut(&name) {
+            if let Some(new) = rules {
+                room.rules = new;
+            }
+            match metadata {
+                Some(metadata) => {
+                    self.set_room_metadata(&name, metadata);
+                }
+                None if rules.is_some() => self.room_updated(&name),
+                None => {}
+            }
+            return self.room_info(&name).unwrap_or_default();
         }
-        let rules = rules.unwrap_or(self.defaults);
-        if !self.rooms.contains_key(&name) {
-            let room = Room {
-                sid: RoomSid::generate(),
-                name: name.clone(),
-                created_at_ms: self.unix_ms(now),
-                members: Vec::new(),
-                close_at: Some(now + rules.empty_timeout),
-                rules,
-                metadata: String::new(),
-                version: 0,
-            };
-            let info = room.to_proto(&self.participants);
-            self.rooms.insert(name.clone(), room);
+        let room = Room {
+            sid: RoomSid::generate(),
+            name: name.clone(),
+            created_at_ms: self.unix_ms(now),
+            members: Vec::new(),
+            waiting: Some(Waiting {
+                since: now,
+                after_departure: false,
+            }),
+            rules: rules.unwrap_or(self.defaults),
+            metadata: metadata.unwrap_or_default(),
+            version: 0,
+        };
+        let info = room.to_proto(&self.participants);
+        self.rooms.insert(name.clone(), room);
+        self.outputs
+            .push_back(RoomOutput::event(RoomEvent::RoomStarted {
+                room: info.clone(),
+            }));
+        info
+    }
+
+    /// Announces a room's changed settings or metadata to its observers (no signal to clients).
+    fn room_updated(&mut self, name: &RoomName) {
+        if let Some(room) = self.room_info(name) {
             self.outputs
-                .push_back(RoomOutput::event(RoomEvent::RoomStarted { room: info }));
+                .push_back(RoomOutput::event(RoomEvent::RoomUpdated { room }));
         }
-        self.room_info(&name).unwrap_or_default()
     }
 
     /// Admits a participant. On success the JoinResponse is queued for it, others are told, and
@@ -261,7 +307,7 @@ impl RoomCore {
             if !self.auto_create {
                 return Err(JoinError::RoomNotFound);
             }
-            self.create_room(now, grant.room.clone(), None);
+            self.create_room(now, grant.room.clone(), None, None);
         }
         // The same identity joining again replaces the old session (LiveKit's rule).
         let duplicate = self.rooms.get(&grant.room).and_then(|r| {
@@ -287,7 +333,7 @@ impl RoomCore {
         }
         let sid = ParticipantSid::generate();
         room.members.push(sid.clone());
-        room.close_at = None;
+        room.waiting = None;
         let participant = Participant {
             sid: sid.clone(),
             identity: grant.identity,
@@ -372,7 +418,10 @@ impl RoomCore {
         if let Some(room) = self.rooms.get_mut(&room_name) {
             room.members.retain(|p| p != sid);
             if room.members.is_empty() {
-                room.close_at = Some(now + room.rules.departure_timeout);
+                room.waiting = Some(Waiting {
+                    since: now,
+                    after_departure: true,
+                });
             }
         }
         if !participant.permission.hidden {

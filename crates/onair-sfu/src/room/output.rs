@@ -62,6 +62,12 @@ pub enum RoomEvent {
         /// The room.
         room: proto::Room,
     },
+    /// A room's settings or metadata changed (no LiveKit webhook of its own: later webhooks
+    /// carry the room as it is now).
+    RoomUpdated {
+        /// The room.
+        room: proto::Room,
+    },
     /// A room was closed.
     RoomFinished {
         /// The room.

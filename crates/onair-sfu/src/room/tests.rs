@@ -287,6 +287,42 @@ fn max_participants_and_duplicate_identity() {
 }
 
 #[test]
+fn create_room_with_a_shorter_timeout_moves_the_closing_time_of_an_empty_room() {
+    let t0 = Instant::now();
+    let mut core = core(t0);
+    let studio = || "studio".parse::<RoomName>().unwrap();
+    let rules = |empty: u64, departure: u64| RoomDefaults {
+        empty_timeout: Duration::from_secs(empty),
+        departure_timeout: Duration::from_secs(departure),
+        max_participants: 0,
+    };
+    core.create_room(t0, studio(), Some(rules(300, 20)), None);
+    assert_eq!(core.poll_timeout(), Some(t0 + Duration::from_secs(300)));
+
+    // Waiting for its first participant: counted from creation, with the new timeout.
+    let t1 = t0 + Duration::from_secs(10);
+    core.create_room(t1, studio(), Some(rules(30, 20)), None);
+    assert_eq!(core.poll_timeout(), Some(t0 + Duration::from_secs(30)));
+    // Lengthening works the same way.
+    core.create_room(t1, studio(), Some(rules(120, 20)), None);
+    assert_eq!(core.poll_timeout(), Some(t0 + Duration::from_secs(120)));
+
+    // Emptied by a departure: counted from the last leave, with the departure timeout.
+    let a = core
+        .join(t1, grant("studio", "alice"), JoinOptions::default())
+        .unwrap();
+    assert_eq!(core.poll_timeout(), None, "an occupied room does not close");
+    let t2 = t1 + Duration::from_secs(5);
+    core.leave(t2, &a, proto::DisconnectReason::ClientInitiated);
+    assert_eq!(core.poll_timeout(), Some(t2 + Duration::from_secs(20)));
+    core.create_room(t2, studio(), Some(rules(120, 3)), None);
+    assert_eq!(core.poll_timeout(), Some(t2 + Duration::from_secs(3)));
+    drain(&mut core);
+    core.handle_timeout(t2 + Duration::from_secs(3));
+    assert!(core.rooms().is_empty());
+}
+
+#[test]
 fn rooms_close_after_the_departure_timeout_and_not_before() {
     let now = Instant::now();
     let mut core = core(now);
@@ -316,7 +352,7 @@ fn rooms_are_not_created_on_join_when_disabled() {
         core.join(now, grant("studio", "a"), JoinOptions::default()),
         Err(JoinError::RoomNotFound)
     );
-    core.create_room(now, "studio".parse().unwrap(), None);
+    core.create_room(now, "studio".parse().unwrap(), None, None);
     assert!(
         core.join(now, grant("studio", "a"), JoinOptions::default())
             .is_ok()

@@ -126,7 +126,7 @@ fn a_room_with_a_longer_departure_timeout_gives_a_longer_window() {
         departure_timeout: Duration::from_secs(45),
         ..RoomDefaults::default()
     };
-    core.create_room(now, "studio".parse().unwrap(), Some(rules));
+    core.create_room(now, "studio".parse().unwrap(), Some(rules), None);
     let a = core
         .join(now, grant("studio", "alice"), JoinOptions::default())
         .unwrap();
