@@ -13,6 +13,7 @@ use onair_store::{Applied, Store, StoreError, Stream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::rooms::Listing;
 use crate::state::AppState;
 use crate::streams::service;
 
@@ -75,14 +76,31 @@ fn creator_gone<S>(state: &AppState<S>, stream: &Stream, now: DateTime<Utc>) -> 
 }
 
 /// Replaces the room's presence with the media server's participant list, when it can answer.
+///
+/// While the media server cannot be reached at all, nobody can be broadcasting through it as
+/// far as the platform can tell: the creator counts as absent from the first failed sweep, so an
+/// outage shorter than the grace period ends nothing (the next answer finds the creator and
+/// clears it) and a media server that died and stays down does not leave its streams LIVE
+/// forever. An answer that is not a list (a refused key, an error status) changes nothing.
 async fn reconcile<S: Store>(
     state: &AppState<S>,
-    stream: Stream,
+    mut stream: Stream,
     now: DateTime<Utc>,
 ) -> Result<Stream, StoreError> {
     let room = stream.room_name.as_str();
-    let Some(participants) = state.rooms.participants(room).await else {
-        return Ok(stream);
+    let participants = match state.rooms.participants(room).await {
+        Listing::Participants(list) => list,
+        Listing::Unanswered => return Ok(stream),
+        Listing::Unreachable => {
+            if stream.creator_absent_since.is_none() {
+                state
+                    .store
+                    .set_creator_absent_since(stream.id, Some(now))
+                    .await?;
+                stream.creator_absent_since = Some(now);
+            }
+            return Ok(stream);
+        }
     };
     let creator_id = stream.creator.id.to_string();
     let creator = participants
@@ -101,7 +119,6 @@ async fn reconcile<S: Store>(
             .set_participant_count(stream.id, count, now)
             .await?;
     }
-    let mut stream = stream;
     if present && stream.creator_absent_since.is_some() {
         state
             .store

@@ -150,27 +150,45 @@ impl Rooms {
         }
     }
 
-    /// The room's participants, or `None` when the RoomService could not answer. A room the
+    /// The room's participants, as far as the media server can say. A room the
     /// media server does not know (`not_found`: never created, closed, or lost in a restart of
     /// the media server) has nobody in it, so the creator counts as absent and the grace period
     /// runs: a stream is never left LIVE forever by a room that no longer exists.
-    pub(crate) async fn participants(&self, room: &str) -> Option<Vec<ParticipantInfo>> {
+    pub(crate) async fn participants(&self, room: &str) -> Listing {
         match self.client.list_participants(room).await {
-            Ok(list) => Some(list),
+            Ok(list) => Listing::Participants(list),
             Err(ServiceError::Twirp(ServerError::Twirp(code)))
                 if code.code == ServerErrorCode::NOT_FOUND =>
             {
-                Some(Vec::new())
+                Listing::Participants(Vec::new())
             }
             Err(e) => {
                 // Asked every sweep; a media server without RoomService would flood the log.
                 metrics::counter!("onair_room_service_errors_total", "op" => "list_participants")
                     .increment(1);
                 tracing::debug!(room, error = %e, "list_participants failed");
-                None
+                match &e {
+                    ServiceError::Twirp(ServerError::Request(r))
+                        if r.is_connect() || r.is_timeout() =>
+                    {
+                        Listing::Unreachable
+                    }
+                    _ => Listing::Unanswered,
+                }
             }
         }
     }
+}
+
+/// What the media server said about a room's participants.
+#[derive(Debug)]
+pub(crate) enum Listing {
+    /// Its participants (none when the room does not exist).
+    Participants(Vec<ParticipantInfo>),
+    /// No connection, or no answer in time: the media server is down or cut off.
+    Unreachable,
+    /// It answered, but not with a list (an error status, a refused key): nothing learnt.
+    Unanswered,
 }
 
 fn failed(op: &'static str, room: &str, err: &dyn std::error::Error) {

@@ -67,3 +67,45 @@ async fn the_sweep_forgets_webhook_ids_older_than_the_retention() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_media_server_that_stays_unreachable_ends_its_streams_after_the_grace_period() {
+    // Nothing listens on port 1: every RoomService call is refused at connect.
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.livekit.mode = onair_web::MediaMode::Embedded {
+            room_service_url: "http://127.0.0.1:1".parse().unwrap(),
+        };
+        c.creator_grace = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let (_creator, id, _room) = live_stream(&app).await;
+    let sid: StreamId = id.parse().unwrap();
+    let store = &app.state.store;
+    let now = Utc::now();
+
+    onair_web::tasks::sweep(&app.state, now).await.unwrap();
+    let s = store.stream(sid).await.unwrap();
+    assert_eq!(
+        s.creator_absent_since.map(|t| t.timestamp()),
+        Some(now.timestamp()),
+        "an unreachable media server counts the creator absent from the first failed sweep"
+    );
+    onair_web::tasks::sweep(&app.state, now + Duration::seconds(59))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get_stream(&id).await["status"],
+        "LIVE",
+        "within the grace period"
+    );
+
+    onair_web::tasks::sweep(&app.state, now + Duration::seconds(61))
+        .await
+        .unwrap();
+    let ended = app.get_stream(&id).await;
+    assert_eq!(
+        (ended["status"].as_str(), ended["endedReason"].as_str()),
+        (Some("ENDED"), Some("creator_absent"))
+    );
+    app.finish().await;
+}
