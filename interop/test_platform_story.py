@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from livekit import api, rtc
 
-from conftest import Onair, Ports, start_onair, stop_onair
+from conftest import Onair, Ports, kill_onair, start_onair, stop_onair
 from platform_client import PlatformClient
 from test_sfu_media import FRAME_WAIT_S, Publisher
 from waits import poll, wait
@@ -201,3 +201,75 @@ async def test_a_stream_from_creation_to_the_end_through_the_api_only(mode):
 
 async def _absent(room) -> bool:
     return await room is None
+
+
+@pytest.mark.timeout(120)
+async def test_external_mode_the_media_server_killed_and_restarted_or_gone_for_good():
+    """`kill -9` of the external media server while the platform keeps running. Restarted on the
+    same ports, the creator's SDK rejoins and the stream stays LIVE with its viewer; killed
+    again and left down, the platform cannot reach it, counts the creator absent and ends the
+    stream after the grace period."""
+    grace = 6
+    env = {"ONAIR_CREATOR_GRACE_SECS": str(grace), "ONAIR_SWEEP_INTERVAL_SECS": "1"}
+    with tempfile.TemporaryDirectory(prefix="onair-story-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "media").mkdir()
+        (tmp / "platform").mkdir()
+        platform_ports = Ports.free()
+        webhook = {"ONAIR_WEBHOOK_URLS": f"http://127.0.0.1:{platform_ports.http}/api/livekit/webhook"}
+        media = start_onair(tmp / "media", extra_env=webhook)
+        platform = start_onair(
+            tmp / "platform",
+            ports=platform_ports,
+            api_secret=media.api_secret,
+            extra_env={"LIVEKIT_URL": media.ws_url, **env},
+        )
+        creator, viewer, source = Client(), Client(), Publisher()
+        try:
+            creator_api = PlatformClient(platform.http_url)
+            creator_api.signup(name="Creator")
+            sid = creator_api.create_stream(title="Media server crash")["id"]
+            grant = creator_api.token(sid)
+            await wait(creator.room.connect(grant["serverUrl"], grant["token"]), WAIT_S, "the creator's join")
+            source.start()
+            video = rtc.LocalVideoTrack.create_video_track("camera", source.video)
+            await creator.room.local_participant.publish_track(
+                video, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA)
+            )
+            await poll(lambda: creator_api.stream(sid)["status"] == "LIVE", WAIT_S, "the stream did not go LIVE")
+            viewer_api = PlatformClient(platform.http_url)
+            viewer_api.signup(name="Viewer")
+            viewer_grant = viewer_api.token(sid)
+            await wait(viewer.room.connect(viewer_grant["serverUrl"], viewer_grant["token"]), WAIT_S, "the viewer's join")
+            await poll(lambda: viewer_api.stream(sid)["participantCount"] == 1, WAIT_S, "the viewer was not counted")
+
+            # Killed and restarted: both clients rejoin the new process; the stream carries on.
+            kill_onair(media)
+            viewer.frame = asyncio.get_running_loop().create_future()
+            media = start_onair(tmp / "media", extra_env=webhook, ports=media.ports, api_secret=media.api_secret)
+            await wait(creator.reconnected.wait(), 45, "the creator's SDK reconnecting to the restarted media server")
+            await wait(viewer.frame, FRAME_WAIT_S, "the viewer decoding a frame after the restart")
+            await poll(
+                lambda: (s := viewer_api.stream(sid))["participantCount"] == 1 and s["status"] == "LIVE",
+                WAIT_S,
+                "the stream did not carry on LIVE with its viewer after the media server restarted",
+            )
+            assert creator_api.stream(sid)["status"] == "LIVE"
+
+            # Killed and left down: the platform ends the stream once the grace period passes.
+            kill_onair(media)
+            killed_at = time.monotonic()
+            ended = await poll(
+                lambda: (s := viewer_api.stream(sid))["status"] == "ENDED" and s,
+                grace + 10,
+                "the stream stayed LIVE although its media server is gone",
+            )
+            assert ended["endedReason"] == "creator_absent"
+            assert time.monotonic() - killed_at >= grace - 1, "ended before the grace period passed"
+        finally:
+            await source.stop()
+            await viewer.close()
+            await creator.close()
+            assert stop_onair(platform) == 0, platform.log()[-5000:]
+            if media.process.poll() is None:
+                stop_onair(media)
