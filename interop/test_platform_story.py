@@ -114,6 +114,29 @@ class Client:
         await self.room.disconnect()
 
 
+async def live_with_a_viewer(platform_url: str, creator: Client, viewer: Client, source: Publisher, title: str):
+    """Through the platform's API: a creator's stream, LIVE with the creator publishing `source`'s
+    camera and one viewer decoding it and counted. Returns (stream id, creator API, viewer API)."""
+    creator_api = PlatformClient(platform_url)
+    creator_api.signup(name="Creator")
+    sid = creator_api.create_stream(title=title)["id"]
+    grant = creator_api.token(sid)
+    await wait(creator.room.connect(grant["serverUrl"], grant["token"]), WAIT_S, "the creator's join")
+    source.start()
+    video = rtc.LocalVideoTrack.create_video_track("camera", source.video)
+    await creator.room.local_participant.publish_track(
+        video, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA)
+    )
+    await poll(lambda: creator_api.stream(sid)["status"] == "LIVE", WAIT_S, "the stream did not go LIVE")
+    viewer_api = PlatformClient(platform_url)
+    viewer_api.signup(name="Viewer")
+    viewer_grant = viewer_api.token(sid)
+    await wait(viewer.room.connect(viewer_grant["serverUrl"], viewer_grant["token"]), WAIT_S, "the viewer's join")
+    await wait(viewer.frame, FRAME_WAIT_S, "the viewer decoding a frame")
+    await poll(lambda: viewer_api.stream(sid)["participantCount"] == 1, WAIT_S, "the viewer was not counted")
+    return sid, creator_api, viewer_api
+
+
 async def listed_room(media: Onair, name: str):
     async with media.room_api() as lk:
         rooms = await lk.room.list_rooms(api.ListRoomsRequest(names=[name]))
@@ -226,22 +249,9 @@ async def test_external_mode_the_media_server_killed_and_restarted_or_gone_for_g
         )
         creator, viewer, source = Client(), Client(), Publisher()
         try:
-            creator_api = PlatformClient(platform.http_url)
-            creator_api.signup(name="Creator")
-            sid = creator_api.create_stream(title="Media server crash")["id"]
-            grant = creator_api.token(sid)
-            await wait(creator.room.connect(grant["serverUrl"], grant["token"]), WAIT_S, "the creator's join")
-            source.start()
-            video = rtc.LocalVideoTrack.create_video_track("camera", source.video)
-            await creator.room.local_participant.publish_track(
-                video, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA)
+            sid, creator_api, viewer_api = await live_with_a_viewer(
+                platform.http_url, creator, viewer, source, "Media server crash"
             )
-            await poll(lambda: creator_api.stream(sid)["status"] == "LIVE", WAIT_S, "the stream did not go LIVE")
-            viewer_api = PlatformClient(platform.http_url)
-            viewer_api.signup(name="Viewer")
-            viewer_grant = viewer_api.token(sid)
-            await wait(viewer.room.connect(viewer_grant["serverUrl"], viewer_grant["token"]), WAIT_S, "the viewer's join")
-            await poll(lambda: viewer_api.stream(sid)["participantCount"] == 1, WAIT_S, "the viewer was not counted")
 
             # Killed and restarted: both clients rejoin the new process; the stream carries on.
             kill_onair(media)

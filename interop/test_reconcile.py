@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from livekit import api, rtc
+from livekit import api
 
 from conftest import kill_onair, start_onair, stop_onair
 from waits import poll, wait
 from platform_client import PlatformClient
-from test_platform_story import WAIT_S, Client
+from test_platform_story import WAIT_S, Client, live_with_a_viewer
 from test_sfu_media import FRAME_WAIT_S, Publisher
 
 
@@ -71,27 +71,11 @@ async def test_after_kill_9_and_a_restart_the_creator_reconnects_and_the_stream_
     with tempfile.TemporaryDirectory(prefix="onair-interop-") as tmp:
         tmp = Path(tmp)
         onair = start_onair(tmp, extra_env=env)
-        creator_api = PlatformClient(onair.http_url)
-        creator_api.signup(name="Creator")
-        sid = creator_api.create_stream(title="Survives a crash")["id"]
-        grant = creator_api.token(sid)
-
         creator, viewer, source = Client(), Client(), Publisher()
         try:
-            await wait(creator.room.connect(grant["serverUrl"], grant["token"]), WAIT_S, "the creator's join")
-            source.start()
-            video = rtc.LocalVideoTrack.create_video_track("camera", source.video)
-            await creator.room.local_participant.publish_track(
-                video, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA)
+            sid, creator_api, viewer_api = await live_with_a_viewer(
+                onair.http_url, creator, viewer, source, "Survives a crash"
             )
-            await poll(lambda: creator_api.stream(sid)["status"] == "LIVE", WAIT_S, "the stream did not go LIVE")
-
-            viewer_api = PlatformClient(onair.http_url)
-            viewer_api.signup(name="Viewer")
-            viewer_grant = viewer_api.token(sid)
-            await wait(viewer.room.connect(viewer_grant["serverUrl"], viewer_grant["token"]), WAIT_S, "the viewer's join")
-            await wait(viewer.frame, FRAME_WAIT_S, "the viewer decoding a frame")
-            await poll(lambda: viewer_api.stream(sid)["participantCount"] == 1, WAIT_S, "the viewer was not counted")
 
             kill_onair(onair)
             viewer.frame = asyncio.get_running_loop().create_future()
