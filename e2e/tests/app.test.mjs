@@ -5,7 +5,8 @@
 // quality, mute, volume, pause, full screen, idle controls and shortcuts work; a signal drop
 // shows "Reconnecting…" and recovers; axe finds no WCAG 2.1 AA violation on either page at
 // 360 px and desktop widths; a creator without enough credits gets a clear 402 and nothing goes
-// out; and ending the stream in the studio tells the viewer "Stream ended".
+// out; the creator removes a viewer, who cannot come back; and ending the stream in the studio
+// tells the viewer "Stream ended".
 
 import assert from 'node:assert/strict';
 import { AppPage, person } from '../lib/app.mjs';
@@ -277,6 +278,39 @@ suite.test('a browser that blocks camera and microphone gets a clear message, an
   } finally {
     await strict.close();
   }
+});
+
+suite.test('the creator removes a signed-in viewer: they are sent away and cannot come back', async () => {
+  const heckler = await person(suite, 'heckler', { account: { email: 'heckler@example.test', name: 'Hal Heckler' } });
+  const watch = await heckler.open(`/watch/${s.id}`, 'watch (heckler)');
+  await watch.waitFor('the heckler plays the stream', (x) => x.overlay === 'Playing live.' && x.framesDecoded > 0);
+  await s.studio.waitFor('the studio counts two viewers', (x) => x.viewers === 2);
+
+  const remove = s.studio.page.getByRole('button', { name: 'Remove Hal Heckler from the stream' });
+  // The studio asks first; declining changes nothing.
+  s.studio.page.once('dialog', (d) => void d.dismiss());
+  await remove.click();
+  assert.equal((await watch.snapshot()).stop, null, 'declined: nobody removed');
+  assert.equal((await s.studio.snapshot()).viewers, 2);
+  s.studio.page.once('dialog', (d) => {
+    assert.match(d.message(), /^Remove Hal Heckler\?/);
+    void d.accept();
+  });
+  await remove.click();
+  const gone = await watch.waitFor('the heckler is told they were removed', (x) => x.stop === 'removed');
+  assert.match(await watch.page.locator('.player-state').innerText(), /You were removed from this stream/);
+  assert.ok(gone.announcements.some((a) => a.startsWith('You were removed')), `announcements: ${gone.announcements}`);
+  const studio = await s.studio.waitFor('the studio counts one viewer again', (x) => x.viewers === 1);
+  assert.ok(studio.announcements.includes('Hal Heckler was removed from the stream.'), `announced: ${studio.announcements}`);
+
+  // Coming back: the platform refuses a new token, and the page says why.
+  await watch.page.reload();
+  await watch.waitFor('the reloaded page says the viewer was removed', (x) => x.stop === 'removed');
+  assert.equal((await heckler.api('POST', `/api/streams/${s.id}/token`)).status, 403);
+  // The other viewer never noticed.
+  await s.watch.waitFor('the guest keeps playing', (x) => x.overlay === 'Playing live.');
+  suite.open = suite.open.filter((p) => p !== watch);
+  await watch.page.close();
 });
 
 suite.test('ending the stream in the studio tells the viewer "Stream ended"', async () => {

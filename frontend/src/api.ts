@@ -92,6 +92,23 @@ export function setStatus(streamId: string, status: 'LIVE' | 'ENDED'): Promise<S
   return call<StreamInfo>('PATCH', `/api/streams/${encodeURIComponent(streamId)}`, { status });
 }
 
+/** What removing a participant did (`POST /api/streams/{id}/participants/{identity}/remove`). */
+export interface Removal {
+  identity: string;
+  /** Always true: the identity cannot get a token for this stream again. */
+  banned: boolean;
+  /** Whether it was in the room and has been sent away. */
+  disconnected: boolean;
+}
+
+/** Removes a viewer from the stream and bans them from it (its creator or an admin). */
+export function removeParticipant(streamId: string, identity: string): Promise<Removal> {
+  return call<Removal>(
+    'POST',
+    `/api/streams/${encodeURIComponent(streamId)}/participants/${encodeURIComponent(identity)}/remove`,
+  );
+}
+
 /** Why a stream ended, as a viewer reads it (the same sentences as the server-rendered page). */
 export function endedReasonText(reason: string | null): string {
   switch (reason) {

@@ -134,8 +134,13 @@ export class Player {
       void this.ended();
       return;
     }
-    if (e instanceof ApiError && (e.status === 403 || e.status === 404)) {
-      this.halt({ kind: 'error', message: e.status === 403 ? 'You cannot watch this stream.' : 'This stream no longer exists.' });
+    if (e instanceof ApiError && e.status === 403) {
+      // The only refusal of a token: the creator or a moderator removed this viewer.
+      this.halt({ kind: 'removed' });
+      return;
+    }
+    if (e instanceof ApiError && e.status === 404) {
+      this.halt({ kind: 'error', message: 'This stream no longer exists.' });
       return;
     }
     const wait = e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : retryDelay(this.attempt);

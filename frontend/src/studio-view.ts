@@ -116,18 +116,30 @@ export class StudioView {
     fill(
       el.viewerList,
       ...(viewers.length
-        ? viewers.map((p) => h('li', { class: 'viewer' }, h('span', {}, p.name || 'Guest'), ...viewerActions(p)))
+        ? viewers.map((p) => h('li', { class: 'viewer' }, h('span', {}, viewerName(p)), ...viewerActions(p)))
         : [h('li', { class: 'muted small' }, live ? 'No one is watching yet.' : 'Viewers appear here while you are live.')]),
     );
   }
 }
 
 /**
- * Actions on one viewer in the list. Removing a viewer needs the platform's moderation
- * endpoint (`POST /api/streams/{id}/participants/{identity}/remove`); until it exists, none.
+ * Actions on one viewer in the list: "Remove" (the studio listens on the list and asks first).
+ * Guests have no stable identity to ban beyond this visit, but removing them still disconnects.
  */
-function viewerActions(_viewer: RemoteParticipant): Node[] {
-  return [];
+function viewerActions(viewer: RemoteParticipant): Node[] {
+  const name = viewerName(viewer);
+  return [
+    h(
+      'button',
+      { type: 'button', class: 'btn btn-quiet small', 'data-remove': viewer.identity, 'data-name': name, 'aria-label': `Remove ${name} from the stream` },
+      'Remove',
+    ),
+  ];
+}
+
+/** How a viewer is shown: their display name, or "Guest". */
+export function viewerName(viewer: RemoteParticipant): string {
+  return viewer.name || 'Guest';
 }
 
 /** Shows `track` in `el` (or hides `el`). */

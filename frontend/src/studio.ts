@@ -10,7 +10,7 @@
 // webhook would also take the stream live; after the PATCH it finds it LIVE and does nothing.
 
 import { ConnectionState, Room, RoomEvent, type LocalTrack, type RemoteParticipant } from 'livekit-client';
-import { ApiError, endedReasonText, fetchToken, getStream, setStatus, type StreamStatus } from './api';
+import { ApiError, endedReasonText, fetchToken, getStream, removeParticipant, setStatus, type StreamStatus } from './api';
 import type { Announcer } from './announce';
 import { departure, isReconnecting, retryDelay } from './connection';
 import { clock, describeError, fill, h } from './dom';
@@ -55,6 +55,10 @@ export class Studio {
     this.el.micSelect.addEventListener('change', () => void this.pick('audioinput', this.el.micSelect.value));
     this.el.retry.addEventListener('click', () => void this.openDevices());
     this.el.goLive.addEventListener('click', () => void this.goLive());
+    this.el.viewerList.addEventListener('click', (e) => {
+      const button = (e.target as Element | null)?.closest<HTMLButtonElement>('button[data-remove]');
+      if (button) void this.remove(button);
+    });
     this.el.endForm.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.end();
@@ -291,6 +295,25 @@ export class Studio {
       else this.alert(`Could not end the stream: ${describeError(e)}`);
     } finally {
       submit.disabled = false;
+    }
+  }
+
+  /**
+   * "Remove" on a viewer, after a confirmation: the platform disconnects them, revokes the
+   * token they hold and refuses them a new one for this stream. The list redraws when the room
+   * reports them gone.
+   */
+  async remove(button: HTMLButtonElement): Promise<void> {
+    const identity = button.dataset.remove ?? '';
+    const name = button.dataset.name ?? 'this viewer';
+    if (!identity || !window.confirm(`Remove ${name}? They are disconnected and cannot come back to this stream.`)) return;
+    button.disabled = true;
+    try {
+      await removeParticipant(this.streamId, identity);
+      this.announcer.say(`${name} was removed from the stream.`);
+    } catch (e) {
+      button.disabled = false;
+      this.alert(`Could not remove ${name}: ${describeError(e)}`);
     }
   }
 
