@@ -235,3 +235,23 @@ fn configuration_errors_are_clear_and_secrets_stay_hidden() {
     assert!(text.contains("APIkey") && !text.contains(SECRET), "{text}");
     assert!(text.contains("external LiveKit"));
 }
+
+#[test]
+fn a_machine_without_ca_certificates_gets_a_clear_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-bundle.pem");
+    let out = onair(dir.path())
+        .arg("serve")
+        .env("ONAIR_BIND", "127.0.0.1:0")
+        .env("SSL_CERT_FILE", &missing)
+        .env("SSL_CERT_DIR", &missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "an error exit, not a panic");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no CA certificates found") && err.contains("ca-certificates"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

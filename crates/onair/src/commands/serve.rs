@@ -16,6 +16,7 @@ use crate::media;
 use crate::settings::{Secret, Settings};
 
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    check_tls_roots()?;
     let creds = livekit::credentials(&settings, true)?
         .context("no LiveKit credentials could be resolved")?;
     let database_url = settings.database_url();
@@ -108,6 +109,18 @@ pub fn web_config(
         general_per_minute: r.general_per_minute,
     };
     Ok(config)
+}
+
+/// Every HTTP client here (RoomService calls, webhooks out) verifies TLS against the system's CA
+/// certificates, and building one fails where there are none — livekit-api's `RoomClient` would
+/// even panic. Say so once, clearly, before anything is started.
+fn check_tls_roots() -> anyhow::Result<()> {
+    reqwest::Client::builder().build().map(drop).map_err(|e| {
+        anyhow::anyhow!(
+            "no CA certificates found for TLS ({e}): install the system's CA bundle \
+             (Debian/Ubuntu: `apt-get install ca-certificates`) or point SSL_CERT_FILE at a PEM file"
+        )
+    })
 }
 
 /// A database URL without its password, for error messages.
