@@ -306,7 +306,11 @@ export class Studio {
   async remove(button: HTMLButtonElement): Promise<void> {
     const identity = button.dataset.remove ?? '';
     const name = button.dataset.name ?? 'this viewer';
-    if (!identity || !window.confirm(`Remove ${name}? They are disconnected and cannot come back to this stream.`)) return;
+    // A guest's identity is new with every token: removing one cannot keep them out.
+    const consequence = identity.startsWith('guest-')
+      ? 'They are disconnected (a guest can come back as a new guest).'
+      : 'They are disconnected and cannot come back to this stream.';
+    if (!identity || !window.confirm(`Remove ${name}? ${consequence}`)) return;
     button.disabled = true;
     try {
       await removeParticipant(this.streamId, identity);

@@ -46,8 +46,11 @@ pub fn spawn<S: Store>(state: AppState<S>, cancel: CancellationToken) -> JoinHan
 
 /// One pass over the live streams and the housekeeping. Public so tests can drive it.
 pub async fn sweep<S: Store>(state: &AppState<S>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    // One unreachable answer stands for the whole sweep: a media server that swallows packets
+    // would otherwise cost a full call timeout per live stream.
+    let mut media_down = false;
     for stream in state.store.live_streams().await? {
-        let stream = reconcile(state, stream, now).await?;
+        let stream = reconcile(state, stream, now, &mut media_down).await?;
         if creator_gone(state, &stream, now) {
             match service::end(state, &stream, EndReason::CreatorAbsent).await {
                 Ok(_) | Err(StoreError::StatusConflict { .. }) => {}
@@ -82,16 +85,31 @@ fn creator_gone<S>(state: &AppState<S>, stream: &Stream, now: DateTime<Utc>) -> 
 /// outage shorter than the grace period ends nothing (the next answer finds the creator and
 /// clears it) and a media server that died and stays down does not leave its streams LIVE
 /// forever. An answer that is not a list (a refused key, an error status) changes nothing.
+///
+/// A LIVE stream whose room does not exist (the media server restarted) gets it back with the
+/// platform's settings, so clients rejoining with the tokens they hold do not find a room made
+/// with the server's defaults.
 async fn reconcile<S: Store>(
     state: &AppState<S>,
     mut stream: Stream,
     now: DateTime<Utc>,
+    media_down: &mut bool,
 ) -> Result<Stream, StoreError> {
     let room = stream.room_name.as_str();
-    let participants = match state.rooms.participants(room).await {
+    let listing = if *media_down {
+        Listing::Unreachable
+    } else {
+        state.rooms.participants(room).await
+    };
+    let participants = match listing {
         Listing::Participants(list) => list,
+        Listing::NoRoom => {
+            state.rooms.ensure_room(room.to_owned());
+            Vec::new()
+        }
         Listing::Unanswered => return Ok(stream),
         Listing::Unreachable => {
+            *media_down = true;
             if stream.creator_absent_since.is_none() {
                 state
                     .store

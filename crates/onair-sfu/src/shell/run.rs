@@ -391,11 +391,34 @@ fn enlarge_buffers(udp: &UdpSocket) {
     if let Err(e) = sock.set_recv_buffer_size(MEDIA_SOCKET_BUFFER) {
         tracing::warn!(error = %e, "cannot enlarge the media socket's receive buffer");
     }
-    tracing::debug!(
-        send = ?sock.send_buffer_size(),
-        recv = ?sock.recv_buffer_size(),
-        "media socket buffers"
-    );
+    // Linux reports twice what it grants (bookkeeping included); less than asked means the
+    // kernel's cap (`net.core.wmem_max` / `rmem_max`) is lower.
+    let (send, recv) = (sock.send_buffer_size(), sock.recv_buffer_size());
+    if send.as_ref().is_ok_and(|&n| n < MEDIA_SOCKET_BUFFER)
+        || recv.as_ref().is_ok_and(|&n| n < MEDIA_SOCKET_BUFFER)
+    {
+        tracing::warn!(
+            ?send,
+            ?recv,
+            wanted = MEDIA_SOCKET_BUFFER,
+            "media socket buffers are capped by the kernel; raise net.core.wmem_max and \
+             net.core.rmem_max for rooms with many viewers"
+        );
+    }
+}
+
+/// Sends one datagram now. A full send buffer drops it (UDP semantics; NACK/RTX may recover
+/// it), counted as overload. The send goes straight to the kernel rather than through tokio's
+/// readiness flag: after one `WouldBlock` that flag would refuse every later datagram of the
+/// same burst without trying, although the kernel may have room again.
+fn send_datagram(udp: &UdpSocket, contents: &[u8], to: SocketAddr) {
+    match socket2::SockRef::from(udp).send_to(contents, &to.into()) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            metrics::counter!("onair_media_udp_send_dropped_total").increment(1);
+        }
+        Err(e) => tracing::debug!(error = %e, %to, "datagram not sent"),
+    }
 }
 
 fn flush(
@@ -410,11 +433,7 @@ fn flush(
             match out {
                 EngineOutput::Transmit(t) => match t.proto {
                     str0m::net::Protocol::Udp => {
-                        // UDP semantics: a full socket buffer drops the datagram (NACK/RTX
-                        // may recover it); counted, as it means the server is overloaded.
-                        if udp.try_send_to(&t.contents, t.destination).is_err() {
-                            metrics::counter!("onair_media_udp_send_dropped_total").increment(1);
-                        }
+                        send_datagram(udp, &t.contents, t.destination);
                     }
                     _ => {
                         if let Some(tx) = routes.tcp.get(&t.destination) {

@@ -160,7 +160,7 @@ impl Rooms {
             Err(ServiceError::Twirp(ServerError::Twirp(code)))
                 if code.code == ServerErrorCode::NOT_FOUND =>
             {
-                Listing::Participants(Vec::new())
+                Listing::NoRoom
             }
             Err(e) => {
                 // Asked every sweep; a media server without RoomService would flood the log.
@@ -183,8 +183,10 @@ impl Rooms {
 /// What the media server said about a room's participants.
 #[derive(Debug)]
 pub(crate) enum Listing {
-    /// Its participants (none when the room does not exist).
+    /// Its participants.
     Participants(Vec<ParticipantInfo>),
+    /// The room does not exist (never created, closed, or lost in a restart): nobody is in it.
+    NoRoom,
     /// No connection, or no answer in time: the media server is down or cut off.
     Unreachable,
     /// It answered, but not with a list (an error status, a refused key): nothing learnt.
