@@ -320,8 +320,11 @@ suite.test('ending the stream in the studio tells the viewer "Stream ended"', as
   const page = s.studio.page;
   await page.getByText('End stream', { exact: true }).click();
   await page.getByRole('button', { name: 'End stream now' }).click();
-  const ended = await s.studio.waitFor('the studio shows the stream ended', (x) => x.phase === 'ended' && x.status === 'ENDED');
-  assert.ok(ended.announcements.includes('Stream ended.'));
+  // The phase changes before the room is left; the announcement follows once it is.
+  await s.studio.waitFor(
+    'the studio shows and announces the stream ended',
+    (x) => x.phase === 'ended' && x.status === 'ENDED' && x.announcements.includes('Stream ended.'),
+  );
   assert.match(await page.locator('[data-role="stage-line"]').innerText(), /Stream ended/);
   const w = await s.watch.waitFor('the viewer sees "Stream ended"', (x) => x.stop === 'ended');
   assert.ok(w.announcements.some((a) => a.startsWith('Stream ended')), `announcements: ${w.announcements}`);
