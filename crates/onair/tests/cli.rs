@@ -226,14 +226,34 @@ fn configuration_errors_are_clear_and_secrets_stay_hidden() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ONAIR_RTC_UDP_PORT"));
 
+    let out = onair(dir.path())
+        .arg("serve")
+        .env(
+            "ONAIR_WEBHOOK_URLS",
+            "https://hooks.example.com/lk,ftp://hooks.example.com/lk",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ONAIR_WEBHOOK_URLS (media.webhook_urls)") && err.contains("ftp://"),
+        "{err}"
+    );
+
     let out = run(onair(dir.path())
         .arg("print-config")
         .env("LIVEKIT_URL", "wss://lk.example.com")
         .env("LIVEKIT_API_KEY", "APIkey")
-        .env("LIVEKIT_API_SECRET", SECRET));
+        .env("LIVEKIT_API_SECRET", SECRET)
+        .env("ONAIR_WEBHOOK_URLS", "https://hooks.example.com/lk"));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("APIkey") && !text.contains(SECRET), "{text}");
     assert!(text.contains("external LiveKit"));
+    assert!(
+        text.contains(r#"webhook_urls = ["https://hooks.example.com/lk"]"#),
+        "{text}"
+    );
 }
 
 #[test]
