@@ -21,6 +21,7 @@
 mod client;
 pub mod cpu;
 pub mod media;
+mod peer;
 mod signal;
 pub mod stats;
 
