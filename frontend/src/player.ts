@@ -47,6 +47,8 @@ export class Player {
   private volume = 1;
   private paused = false;
   private quality: Quality = 'auto';
+  /** Whether the player is full screen, as the last `fullscreenchange` said. */
+  private fullscreen = false;
   private attempt = 0;
   private retryTimer: number | undefined;
   private awayTimer: number | undefined;
@@ -84,6 +86,7 @@ export class Player {
     ]);
     document.addEventListener('fullscreenchange', () => {
       const on = document.fullscreenElement === root;
+      this.fullscreen = on;
       this.view.setFullscreen(on);
       this.announcer.say(on ? 'Full screen' : 'Left full screen');
     });
@@ -453,7 +456,9 @@ export class Player {
       volume: this.volume,
       paused: this.paused,
       quality: this.quality,
-      fullscreen: document.fullscreenElement === this.root,
+      // What the player shows: set by `fullscreenchange`, which Chromium dispatches a frame after
+      // `document.fullscreenElement` changes.
+      fullscreen: this.fullscreen,
       controlsHidden: this.root.classList.contains('is-idle'),
       video: { width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime, hidden: v.hidden },
       videoPaused: v.paused,
