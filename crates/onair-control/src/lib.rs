@@ -90,9 +90,11 @@
 //! called by `livekit_api::services::room::RoomClient`).
 
 pub mod backend;
+pub mod redact;
 pub mod twirp;
 pub mod webhook;
 
 pub use backend::{Missing, RoomBackend, RoomError};
+pub use redact::{redact_url, redacted};
 pub use twirp::{ApiKeys, Limits, router};
 pub use webhook::{WebhookConfig, WebhookSender};

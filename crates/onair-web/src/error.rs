@@ -128,14 +128,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let Self::Internal(cause) = &self {
-            let mut chain = cause.to_string();
-            let mut source = cause.source();
-            while let Some(s) = source {
-                chain.push_str(": ");
-                chain.push_str(&s.to_string());
-                source = s.source();
-            }
-            tracing::error!(error = %chain, "request failed");
+            tracing::error!(error = %error_chain(cause.as_ref()), "request failed");
         }
         let retry_after = match &self {
             Self::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
@@ -246,6 +239,18 @@ pub type AppResult<T> = Result<T, AppError>;
 pub struct ErrorSchema {
     /// `{"code": "...", "message": "...", "fields"?: {...}, "balance"?, "cost"?, "retryAfter"?}`
     error: std::collections::HashMap<String, serde_json::Value>,
+}
+
+/// An error with its causes, `outer: inner: …`, as logs show an internal error.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -342,7 +342,8 @@ impl Settings {
             .find(|u| !matches!(u.scheme(), "http" | "https"))
         {
             bail!(
-                "ONAIR_WEBHOOK_URLS (media.webhook_urls): {url} is not an http:// or https:// URL"
+                "ONAIR_WEBHOOK_URLS (media.webhook_urls): {} is not an http:// or https:// URL",
+                onair_control::redacted(url)
             );
         }
         Ok(())

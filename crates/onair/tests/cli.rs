@@ -246,14 +246,20 @@ fn configuration_errors_are_clear_and_secrets_stay_hidden() {
         .env("LIVEKIT_URL", "wss://lk.example.com")
         .env("LIVEKIT_API_KEY", "APIkey")
         .env("LIVEKIT_API_SECRET", SECRET)
-        .env("ONAIR_WEBHOOK_URLS", "https://hooks.example.com/lk"));
+        .env(
+            "ONAIR_WEBHOOK_URLS",
+            "https://hooks.example.com/lk,https://ops:hunter2@audit.example.com/in?key=k3y",
+        ));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("APIkey") && !text.contains(SECRET), "{text}");
     assert!(text.contains("external LiveKit"));
+    // Credentials in a webhook URL are shown redacted, the rest as configured.
     assert!(
-        text.contains(r#"webhook_urls = ["https://hooks.example.com/lk"]"#),
+        text.contains(r#""https://hooks.example.com/lk","#)
+            && text.contains(r#""https://ops:redacted@audit.example.com/in?key=redacted""#),
         "{text}"
     );
+    assert!(!text.contains("hunter2") && !text.contains("k3y"), "{text}");
 }
 
 #[test]

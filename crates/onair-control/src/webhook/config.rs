@@ -63,7 +63,14 @@ impl WebhookConfig {
 impl std::fmt::Debug for WebhookConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookConfig")
-            .field("urls", &self.urls)
+            .field(
+                "urls",
+                &self
+                    .urls
+                    .iter()
+                    .map(|u| crate::redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
             .field("api_key", &self.api_key)
             .field("api_secret", &"<redacted>")
             .field("queue_capacity", &self.queue_capacity)

@@ -101,11 +101,13 @@ impl WebhookSender {
         for url in &config.urls {
             let parsed =
                 reqwest::Url::parse(url).map_err(|source| WebhookConfigError::InvalidUrl {
-                    url: url.clone(),
+                    url: crate::redact_url(url),
                     source,
                 })?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(WebhookConfigError::UnsupportedScheme { url: url.clone() });
+                return Err(WebhookConfigError::UnsupportedScheme {
+                    url: crate::redact_url(url),
+                });
             }
             urls.push(parsed);
         }
@@ -119,8 +121,10 @@ impl WebhookSender {
         for url in urls {
             let (tx, rx) = mpsc::channel(config.queue_capacity);
             let pending = Arc::new(AtomicUsize::new(0));
+            let shown = crate::redact::redacted(&url).to_string();
             let worker = Worker {
                 url: url.clone(),
+                shown: shown.clone(),
                 client: client.clone(),
                 keys: keys.clone(),
                 policy: config.retry.clone(),
@@ -129,7 +133,7 @@ impl WebhookSender {
             };
             workers.push(tokio::spawn(worker.run(rx, shutdown.clone())));
             queues.push(Queue {
-                url: url.to_string(),
+                url: shown,
                 tx,
                 pending,
             });
@@ -229,6 +233,8 @@ impl WebhookSender {
 
 struct Worker {
     url: reqwest::Url,
+    /// `url` as logs show it (credentials redacted).
+    shown: String,
     client: reqwest::Client,
     keys: Arc<(String, String)>,
     policy: RetryPolicy,
@@ -278,7 +284,7 @@ impl Worker {
                 Attempt::Delivered => {
                     self.stats.delivered.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!(DELIVERED).increment(1);
-                    tracing::debug!(url = %self.url, event = %event.name, id = %event.id, attempt,
+                    tracing::debug!(url = %self.shown, event = %event.name, id = %event.id, attempt,
                         "webhook delivered");
                     return;
                 }
@@ -286,7 +292,7 @@ impl Worker {
                 Attempt::Retry(reason) => {
                     let out_of_time = started.elapsed() + backoff >= self.policy.max_elapsed;
                     if attempt < self.policy.max_attempts && !out_of_time {
-                        tracing::debug!(url = %self.url, id = %event.id, attempt, %reason,
+                        tracing::debug!(url = %self.shown, id = %event.id, attempt, %reason,
                             "webhook attempt failed, retrying");
                         metrics::counter!(RETRIES).increment(1);
                         tokio::time::sleep(backoff).await;
@@ -299,7 +305,7 @@ impl Worker {
             };
             self.stats.dropped_failed.fetch_add(1, Ordering::Relaxed);
             metrics::counter!(DROPPED, "reason" => "failed").increment(1);
-            tracing::warn!(url = %self.url, event = %event.name, id = %event.id, attempt,
+            tracing::warn!(url = %self.shown, event = %event.name, id = %event.id, attempt,
                 %reason, "webhook not delivered, giving up");
             return;
         }
@@ -326,7 +332,8 @@ impl Worker {
                 Attempt::Retry(format!("status {}", response.status()))
             }
             Ok(response) => Attempt::GiveUp(format!("status {}", response.status())),
-            Err(err) => Attempt::Retry(error_chain(&err)),
+            // reqwest's message names the URL, which `shown` already gives without credentials.
+            Err(err) => Attempt::Retry(error_chain(&err.without_url())),
         }
     }
 }

@@ -173,15 +173,8 @@ impl IntoResponse for Failure {
     }
 }
 
-fn log_internal(cause: &(dyn std::error::Error + Send + Sync)) {
-    let mut chain = cause.to_string();
-    let mut source = cause.source();
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        source = s.source();
-    }
-    tracing::error!(error = %chain, "page request failed");
+fn log_internal(cause: &(dyn std::error::Error + Send + Sync + 'static)) {
+    tracing::error!(error = %crate::error::error_chain(cause), "page request failed");
 }
 
 fn capitalized(s: &str) -> String {

@@ -8,8 +8,8 @@ use onair_domain::{AccountId, Credits, DisplayName, Email, Password, Role};
 use onair_store::{AnyStore, Applied, NewAccount, Store, StoreError};
 
 use crate::cli::{CreateUser, GrantCredits};
-use crate::commands::serve::redact_url;
 use crate::settings::Settings;
+use onair_control::redact_url;
 
 async fn open(settings: &Settings) -> anyhow::Result<AnyStore> {
     let url = settings.database_url();

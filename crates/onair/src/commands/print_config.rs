@@ -1,14 +1,17 @@
-//! `onair print-config`: the effective configuration as TOML, secrets redacted. Shows the
+//! `onair print-config`: the effective configuration as TOML, secrets redacted (also passwords
+//! and query values in the database and webhook URLs). Shows the
 //! LiveKit API key in use (never the secret).
 
 use anyhow::Context;
+use onair_control::{redact_url, redacted};
 
 use crate::livekit::{self, KeySource};
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings) -> anyhow::Result<()> {
     let mut effective = settings.clone();
-    effective.database_url = Some(crate::commands::serve::redact_url(&settings.database_url()));
+    effective.database_url = Some(redact_url(&settings.database_url()));
+    effective.media.webhook_urls = settings.media.webhook_urls.iter().map(redacted).collect();
     let text = toml::to_string_pretty(&effective).context("encoding the configuration")?;
     println!("{text}");
     println!(

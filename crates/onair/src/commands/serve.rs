@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
+use onair_control::redact_url;
 use onair_domain::Credits;
 use onair_web::{AppState, LiveKitConfig, MediaMode, RateLimits, WebConfig};
 use tokio::net::TcpListener;
@@ -121,17 +122,6 @@ fn check_tls_roots() -> anyhow::Result<()> {
              (Debian/Ubuntu: `apt-get install ca-certificates`) or point SSL_CERT_FILE at a PEM file"
         )
     })
-}
-
-/// A database URL without its password, for error messages.
-pub fn redact_url(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("redacted"));
-            url.to_string()
-        }
-        _ => raw.to_owned(),
-    }
 }
 
 /// Completes on SIGINT or SIGTERM, and cancels the background tasks.
