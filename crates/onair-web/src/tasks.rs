@@ -80,11 +80,11 @@ fn creator_gone<S>(state: &AppState<S>, stream: &Stream, now: DateTime<Utc>) -> 
 
 /// Replaces the room's presence with the media server's participant list, when it can answer.
 ///
-/// While the media server cannot be reached at all, nobody can be broadcasting through it as
+/// While the media server cannot be reached at all (or only its proxy answers), nobody can be broadcasting through it as
 /// far as the platform can tell: the creator counts as absent from the first failed sweep, so an
 /// outage shorter than the grace period ends nothing (the next answer finds the creator and
 /// clears it) and a media server that died and stays down does not leave its streams LIVE
-/// forever. An answer that is not a list (a refused key, an error status) changes nothing.
+/// forever. A Twirp error that is not a list (a refused key, an internal error) changes nothing.
 ///
 /// A LIVE stream whose room does not exist (the media server restarted) gets it back with the
 /// platform's settings, so clients rejoining with the tokens they hold do not find a room made

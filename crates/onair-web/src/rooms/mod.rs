@@ -167,13 +167,10 @@ impl Rooms {
                 metrics::counter!("onair_room_service_errors_total", "op" => "list_participants")
                     .increment(1);
                 tracing::debug!(room, error = %e, "list_participants failed");
-                match &e {
-                    ServiceError::Twirp(ServerError::Request(r))
-                        if r.is_connect() || r.is_timeout() =>
-                    {
-                        Listing::Unreachable
-                    }
-                    _ => Listing::Unanswered,
+                if media_server_down(&e) {
+                    Listing::Unreachable
+                } else {
+                    Listing::Unanswered
                 }
             }
         }
@@ -187,10 +184,26 @@ pub(crate) enum Listing {
     Participants(Vec<ParticipantInfo>),
     /// The room does not exist (never created, closed, or lost in a restart): nobody is in it.
     NoRoom,
-    /// No connection, or no answer in time: the media server is down or cut off.
+    /// No connection, no answer in time, `unavailable`, or a proxy's error page instead of a
+    /// Twirp answer: the media server is down or cut off.
     Unreachable,
-    /// It answered, but not with a list (an error status, a refused key): nothing learnt.
+    /// It answered as a RoomService, but not with a list (a refused key, an internal error):
+    /// nothing learnt.
     Unanswered,
+}
+
+/// Whether `err` says the media server is down or cut off, rather than up and refusing:
+/// no connection, no answer in time, LiveKit's own `unavailable`, or an answer that is not
+/// Twirp at all — what a reverse proxy in front of a dead media server sends (a 502, 503 or 504
+/// page, which the client fails to decode as a Twirp error).
+fn media_server_down(err: &ServiceError) -> bool {
+    match err {
+        ServiceError::Twirp(ServerError::Request(r)) => {
+            r.is_connect() || r.is_timeout() || r.is_decode()
+        }
+        ServiceError::Twirp(ServerError::Twirp(code)) => code.code == ServerErrorCode::UNAVAILABLE,
+        _ => false,
+    }
 }
 
 fn failed(op: &'static str, room: &str, err: &dyn std::error::Error) {
