@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pytest
 from livekit import rtc
-from waits import wait
+from livekit.rtc.participant import ConnectionQuality
+from waits import poll, wait
 
 ROOM = "studio"
 WIDTH, HEIGHT = 640, 360
@@ -146,6 +147,21 @@ async def test_publish_reaches_two_subscribers_then_unpublish_removes_it(onair):
             assert video_pub.sid in s.tracks
         first = min(s.first_frame_at for s in subscribers)
         print(f"\njoin time (token -> first decoded frame): {(first - started) * 1000:.0f} ms")
+
+        # The media server measures each connection (loss, round trip) and tells the
+        # participant, and the room about a publisher: the SDK's connection_quality follows.
+        excellent = ConnectionQuality.QUALITY_EXCELLENT
+        await poll(
+            lambda: publisher.local_participant.connection_quality == excellent,
+            EVENT_WAIT_S,
+            "alice told her connection is excellent",
+        )
+        for s in subscribers:
+            await poll(
+                lambda s=s: s.room.remote_participants["alice"].connection_quality == excellent,
+                EVENT_WAIT_S,
+                f"{s.identity} told alice's connection is excellent",
+            )
 
         # Data: to the room, then to one identity only; the server stamps the sender.
         await publisher.local_participant.publish_data(b"only-bob", reliable=True, destination_identities=["bob"])

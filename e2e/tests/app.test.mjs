@@ -64,6 +64,9 @@ suite.test('a creator goes live from the studio and a guest watching the schedul
   assert.equal(first.overlay, 'Playing live.');
   assert.ok(first.announcements.includes('Playing live.'), `announcements: ${first.announcements}`);
 
+  // The media server measures the creator's connection (loss, round trip) and the studio says it.
+  await s.studio.waitFor('the studio shows the measured connection quality', (x) => x.connection === 'Connected, excellent quality');
+
   // Viewer counts from the room, on both sides.
   await s.studio.waitFor('the studio counts one viewer', (x) => x.viewers === 1);
   assert.equal(await s.studio.page.locator('[data-role="viewers"]').innerText(), '1 viewer');

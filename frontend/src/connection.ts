@@ -2,15 +2,20 @@
 // connection state, what a disconnect reason means for the person in front of the page, and
 // the delay before an automatic retry.
 
-import { ConnectionState, DisconnectReason } from 'livekit-client';
+import { ConnectionQuality, ConnectionState, DisconnectReason } from 'livekit-client';
 
-/** The connection state as a short label ("Reconnecting…"). */
-export function connectionLabel(state: ConnectionState): string {
+/**
+ * The connection state as a short label ("Reconnecting…"); once connected, with the quality
+ * the media server measured (loss and round trip), e.g. "Connected, excellent quality".
+ */
+export function connectionLabel(state: ConnectionState, quality = ConnectionQuality.Unknown): string {
   switch (state) {
     case ConnectionState.Connecting:
       return 'Connecting…';
     case ConnectionState.Connected:
-      return 'Connected';
+      return quality === ConnectionQuality.Unknown || quality === ConnectionQuality.Lost
+        ? 'Connected'
+        : `Connected, ${quality} quality`;
     case ConnectionState.Reconnecting:
     case ConnectionState.SignalReconnecting:
       return 'Reconnecting…';

@@ -97,7 +97,11 @@ export class StudioView {
     el.onAir.hidden = !live;
     showStatus(ended ? 'ENDED' : status);
     el.afterEnd.hidden = !ended;
-    el.connection.textContent = room ? connectionLabel(state) : ended ? '—' : 'Not connected';
+    el.connection.textContent = room
+      ? connectionLabel(state, room.localParticipant.connectionQuality)
+      : ended
+        ? '—'
+        : 'Not connected';
     el.goLive.hidden = live || ended || !this.root.dataset.canBroadcast;
     el.goLive.disabled = phase === 'connecting';
     if (phase === 'connecting') el.goLive.textContent = 'Going live…';

@@ -9,7 +9,7 @@
 // the connection was lost) is resumed without a charge. The media server's `track_published`
 // webhook would also take the stream live; after the PATCH it finds it LIVE and does nothing.
 
-import { ConnectionState, Room, RoomEvent, type LocalTrack, type RemoteParticipant } from 'livekit-client';
+import { ConnectionQuality, ConnectionState, Room, RoomEvent, type LocalTrack, type RemoteParticipant } from 'livekit-client';
 import { ApiError, endedReasonText, fetchToken, getStream, removeParticipant, setStatus, type StreamStatus } from './api';
 import type { Announcer } from './announce';
 import { departure, isReconnecting, retryDelay } from './connection';
@@ -214,6 +214,12 @@ export class Studio {
   private watch(room: Room): void {
     room
       .on(RoomEvent.ConnectionStateChanged, () => this.render())
+      .on(RoomEvent.ConnectionQualityChanged, (quality, participant) => {
+        if (participant !== room.localParticipant) return;
+        this.render(
+          quality === ConnectionQuality.Poor ? 'Your connection is poor: viewers may see the video stutter.' : undefined,
+        );
+      })
       .on(RoomEvent.ParticipantConnected, () => this.render())
       .on(RoomEvent.ParticipantDisconnected, () => this.render())
       .on(RoomEvent.Disconnected, (reason) => {
@@ -387,6 +393,8 @@ export class Studio {
       phase: this.phase,
       status: this.status,
       state: this.room?.state ?? 'disconnected',
+      quality: this.room?.localParticipant.connectionQuality ?? 'unknown',
+      connection: this.el.connection.textContent ?? '',
       viewers: this.viewers().length,
       published: this.room
         ? [...this.room.localParticipant.trackPublications.values()].map((p) => ({ source: p.source, muted: p.isMuted }))

@@ -51,6 +51,10 @@
 //!   two-window moving average); each room gets `SpeakersChanged` deltas at most every 400 ms,
 //!   loudest first, with `active: false` for who stopped. Hidden participants and muted tracks
 //!   are never speakers.
+//! - **Connection quality.** Loss and round trip from each PC's RTCP (str0m peer stats every
+//!   2 s); the worse PC is scored like a MOS and a change of level goes out as
+//!   `ConnectionQualityUpdate` to the participant, and to its room when it publishes
+//!   (`room::quality`).
 //! - **Faults stay local.** Every call into a participant's str0m `Rtc` is wrapped in
 //!   `catch_unwind`: a panic (a str0m bug hit by hostile input) disconnects that participant
 //!   (`STATE_MISMATCH`) without touching its `Rtc` again; everyone else and the server go on.

@@ -36,7 +36,7 @@ use peer::{Pc, Peer};
 use crate::auth::JoinGrant;
 use crate::config::RoomDefaults;
 use crate::ids::{Identity, ParticipantSid, RoomName, TrackSid};
-use crate::room::{JoinError, JoinOptions, RoomCore, RoomEvent, RoomOutput, TrackKind};
+use crate::room::{JoinError, JoinOptions, LinkStats, RoomCore, RoomEvent, RoomOutput, TrackKind};
 
 /// A participant whose peer connections have not been connected for this long is removed
 /// (it vanished, or never got media through).
@@ -169,6 +169,7 @@ impl Engine {
             .enable_bwe(bwe)
             .set_ice_lite(true)
             .set_rtp_mode(true)
+            .set_stats_interval(Some(crate::room::STATS_INTERVAL))
             .set_dtls_cert(self.cert.clone())
             .set_local_ice_credentials(creds)
             .clear_codecs()
@@ -238,6 +239,7 @@ impl Engine {
             connected: false,
             signal: resume::SignalLink::default(),
             bwe: bwe::SubscriberBwe::default(),
+            links: [LinkStats::default(); 2],
             backlog: backlog::DataBacklog::default(),
             poisoned: false,
             #[cfg(test)]

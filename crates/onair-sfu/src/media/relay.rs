@@ -10,6 +10,7 @@ use str0m::bwe::BweKind;
 use str0m::media::{KeyframeRequestKind, Mid};
 use str0m::rtp::RtpWrite;
 use str0m::rtp::{ExtensionValues, RtpPacket, SeqNo};
+use str0m::stats::PeerStats;
 
 use onair_forward::{Codec, Decision, IncomingPacket, Layer, PacketInfo};
 use str0m::rtp::Vp8Descriptor;
@@ -19,7 +20,7 @@ use super::guard::guard;
 use super::peer::{self, LOSSY, Pc, RELIABLE};
 use super::{Engine, EngineOutput};
 use crate::ids::{ParticipantSid, TrackSid};
-use crate::room::TrackKind;
+use crate::room::{LinkStats, TrackKind};
 
 impl Engine {
     /// Drains one Rtc and acts on its events.
@@ -99,11 +100,30 @@ impl Engine {
             (Pc::Subscriber, Event::KeyframeRequest(req)) => {
                 self.subscriber_wants_keyframe(now, sid, req.mid)
             }
+            (pc, Event::PeerStats(stats)) => self.on_peer_stats(sid, pc, &stats),
             (Pc::Subscriber, Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. })) => {
                 self.on_estimate(now, sid, estimate)
             }
             _ => {}
         }
+    }
+
+    /// One PC's loss and round trip; the worse of the participant's two PCs is its quality.
+    fn on_peer_stats(&mut self, sid: &ParticipantSid, pc: Pc, stats: &PeerStats) {
+        let Some(peer) = self.peers.get_mut(sid) else {
+            return;
+        };
+        let loss = match (stats.ingress_loss_fraction, stats.egress_loss_fraction) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        peer.links[peer::idx(pc)] = LinkStats {
+            loss,
+            rtt: stats.rtt,
+        };
+        let [publisher, subscriber] = peer.links;
+        self.core
+            .set_connection_quality(sid, publisher.worst(subscriber));
     }
 
     fn subscriber_wants_keyframe(&mut self, now: Instant, sid: &ParticipantSid, mid: Mid) {

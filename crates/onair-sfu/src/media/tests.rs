@@ -25,6 +25,7 @@ mod fuzz;
 mod idle;
 mod link;
 mod loss;
+mod quality;
 mod resilience;
 mod resume;
 use crate::auth::{JoinGrant, Permission};

@@ -8,6 +8,7 @@
 mod admin;
 mod output;
 mod participant;
+mod quality;
 mod refresh;
 mod resume;
 mod speakers;
@@ -24,6 +25,7 @@ use proto::signal_response::Message as Msg;
 pub use admin::ParticipantChange;
 pub use output::{RoomEvent, RoomOutput};
 pub use participant::{Participant, Track, TrackKind};
+pub use quality::{LinkStats, STATS_INTERVAL};
 pub use refresh::TokenSigner;
 pub use resume::ResumeError;
 
@@ -347,6 +349,7 @@ impl RoomCore {
             version: 1,
             tracks: Vec::new(),
             state: proto::participant_info::State::Joined,
+            quality: None,
             auto_subscribe: opts.auto_subscribe,
             client_protocol: opts.client_protocol,
         };

@@ -1,0 +1,144 @@
+//! Connection quality: what each participant's `connectionQuality` in LiveKit's SDKs shows.
+//!
+//! The media side measures each peer connection (packet loss and round-trip time from RTCP, in
+//! str0m's peer stats every [`STATS_INTERVAL`]) and hands the worse of a participant's two
+//! connections to [`RoomCore::set_connection_quality`]. That scores it like a MOS, 1 to 5:
+//!
+//! ```text
+//! score = 5 − 25 × loss − max(0, rtt − 150 ms) / 200 ms        clamped to 1..=5
+//! EXCELLENT ≥ 4.0 > GOOD ≥ 3.0 > POOR
+//! ```
+//!
+//! so 2 % loss or a 300 ms round trip still reads EXCELLENT, 6 % or 500 ms GOOD, 10 % or
+//! 950 ms POOR. A change is sent as a `ConnectionQualityUpdate` to the participant itself and,
+//! when it publishes, to everyone in its room (viewers see the creator's quality; a viewer's
+//! own is nobody else's business, and broadcasting it would cost O(n²) messages). Unchanged
+//! qualities are not repeated: LiveKit's clients keep the last one they were told.
+
+use std::time::Duration;
+
+use livekit_protocol as proto;
+use proto::signal_response::Message as Msg;
+
+use super::RoomCore;
+use crate::ids::ParticipantSid;
+
+/// How often str0m reports peer stats, and so how often a quality can change.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(2);
+
+/// What one peer connection measured over the last interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LinkStats {
+    /// Fraction of packets lost (0.0..=1.0), either way; `None` before any report.
+    pub loss: Option<f32>,
+    /// Round-trip time from RTCP; `None` before any report.
+    pub rtt: Option<Duration>,
+}
+
+impl LinkStats {
+    /// The worse of two links: the higher loss and the longer round trip.
+    pub fn worst(self, other: Self) -> Self {
+        Self {
+            loss: max_by(self.loss, other.loss, f32::total_cmp),
+            rtt: max_by(self.rtt, other.rtt, Ord::cmp),
+        }
+    }
+
+    /// The MOS-like score, 1.0 (unusable) to 5.0 (perfect); unmeasured counts as perfect.
+    pub fn score(self) -> f32 {
+        let loss = self.loss.unwrap_or(0.0).clamp(0.0, 1.0);
+        let rtt_ms = self.rtt.map_or(0.0, |r| r.as_secs_f32() * 1000.0);
+        let rtt_penalty = (rtt_ms - 150.0).max(0.0) / 200.0;
+        (5.0 - 25.0 * loss - rtt_penalty).clamp(1.0, 5.0)
+    }
+}
+
+fn max_by<T: Copy>(a: Option<T>, b: Option<T>, cmp: fn(&T, &T) -> std::cmp::Ordering) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if cmp(&a, &b).is_ge() { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The level LiveKit's SDKs show for `score`.
+pub fn quality(score: f32) -> proto::ConnectionQuality {
+    if score >= 4.0 {
+        proto::ConnectionQuality::Excellent
+    } else if score >= 3.0 {
+        proto::ConnectionQuality::Good
+    } else {
+        proto::ConnectionQuality::Poor
+    }
+}
+
+impl RoomCore {
+    /// A participant's connections measured `stats`: if its quality level changed, it is told,
+    /// and so is everyone in its room when it publishes.
+    pub fn set_connection_quality(&mut self, sid: &ParticipantSid, stats: LinkStats) {
+        let score = stats.score();
+        let level = quality(score);
+        let Some(p) = self.participants.get_mut(sid) else {
+            return;
+        };
+        if p.quality == Some(level) {
+            return;
+        }
+        p.quality = Some(level);
+        let update = proto::ConnectionQualityUpdate {
+            updates: vec![proto::ConnectionQualityInfo {
+                participant_sid: sid.to_string(),
+                quality: level as i32,
+                score,
+            }],
+        };
+        let to: Vec<ParticipantSid> = if p.tracks.is_empty() || p.permission.hidden {
+            vec![sid.clone()]
+        } else {
+            let room = p.room.clone();
+            self.members(&room).map(|m| m.sid.clone()).collect()
+        };
+        for to in to {
+            self.signal(&to, Msg::ConnectionQuality(update.clone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(loss: f32, rtt_ms: u64) -> LinkStats {
+        LinkStats {
+            loss: Some(loss),
+            rtt: Some(Duration::from_millis(rtt_ms)),
+        }
+    }
+
+    #[test]
+    fn loss_and_round_trip_map_to_the_levels_in_the_module_docs() {
+        use proto::ConnectionQuality::{Excellent, Good, Poor};
+        for (stats, level) in [
+            (LinkStats::default(), Excellent),
+            (link(0.0, 5), Excellent),
+            (link(0.02, 20), Excellent),
+            (link(0.0, 300), Excellent),
+            (link(0.06, 20), Good),
+            (link(0.0, 500), Good),
+            (link(0.10, 20), Poor),
+            (link(0.0, 950), Poor),
+            (link(1.0, 5000), Poor),
+        ] {
+            assert_eq!(quality(stats.score()), level, "{stats:?}");
+        }
+        assert_eq!(link(1.0, 5000).score(), 1.0, "clamped");
+    }
+
+    #[test]
+    fn the_worse_link_counts() {
+        let publisher = link(0.08, 40);
+        let subscriber = link(0.01, 600);
+        assert_eq!(publisher.worst(subscriber), link(0.08, 600));
+        let unmeasured = LinkStats::default();
+        assert_eq!(unmeasured.worst(publisher), publisher);
+    }
+}
