@@ -374,6 +374,7 @@ impl RoomCore {
         };
         self.signal(&sid, Msg::Join(join));
         self.broadcast_participant(&sid);
+        self.tell_newcomer_quality(&sid);
         self.outputs
             .push_back(RoomOutput::event(RoomEvent::ParticipantJoined {
                 room: grant.room.clone(),

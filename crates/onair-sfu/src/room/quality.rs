@@ -13,7 +13,9 @@
 //! 950 ms POOR. A change is sent as a `ConnectionQualityUpdate` to the participant itself and,
 //! when it publishes, to everyone in its room (viewers see the creator's quality; a viewer's
 //! own is nobody else's business, and broadcasting it would cost O(n²) messages). Unchanged
-//! qualities are not repeated: LiveKit's clients keep the last one they were told.
+//! qualities are not repeated: LiveKit's clients keep the last one they were told. So that
+//! nobody waits for a change, a newcomer is told the publishers' current qualities when it
+//! joins, and a participant's first published track tells its room its current quality.
 
 use std::time::Duration;
 
@@ -80,26 +82,68 @@ impl RoomCore {
         let Some(p) = self.participants.get_mut(sid) else {
             return;
         };
-        if p.quality == Some(level) {
+        if p.quality.is_some_and(|(known, _)| known == level) {
             return;
         }
-        p.quality = Some(level);
-        let update = proto::ConnectionQualityUpdate {
-            updates: vec![proto::ConnectionQualityInfo {
-                participant_sid: sid.to_string(),
-                quality: level as i32,
-                score,
-            }],
-        };
+        p.quality = Some((level, score));
         let to: Vec<ParticipantSid> = if p.tracks.is_empty() || p.permission.hidden {
             vec![sid.clone()]
         } else {
             let room = p.room.clone();
             self.members(&room).map(|m| m.sid.clone()).collect()
         };
-        for to in to {
-            self.signal(&to, Msg::ConnectionQuality(update.clone()));
+        self.tell_quality(&to, vec![info(sid, (level, score))]);
+    }
+
+    /// A participant started publishing: its room learns the quality it was last measured at.
+    pub(super) fn tell_room_quality(&mut self, sid: &ParticipantSid) {
+        let Some(p) = self.participants.get(sid) else {
+            return;
+        };
+        let Some(known) = p.quality.filter(|_| !p.permission.hidden) else {
+            return;
+        };
+        let room = p.room.clone();
+        let to: Vec<ParticipantSid> = self
+            .members(&room)
+            .filter(|m| &m.sid != sid)
+            .map(|m| m.sid.clone())
+            .collect();
+        self.tell_quality(&to, vec![info(sid, known)]);
+    }
+
+    /// A newcomer learns the current quality of every publisher in its room (only changes are
+    /// sent afterwards).
+    pub(super) fn tell_newcomer_quality(&mut self, sid: &ParticipantSid) {
+        let Some(room) = self.participants.get(sid).map(|p| p.room.clone()) else {
+            return;
+        };
+        let known: Vec<proto::ConnectionQualityInfo> = self
+            .members(&room)
+            .filter(|m| &m.sid != sid && !m.tracks.is_empty() && !m.permission.hidden)
+            .filter_map(|m| m.quality.map(|q| info(&m.sid, q)))
+            .collect();
+        if !known.is_empty() {
+            self.tell_quality(std::slice::from_ref(sid), known);
         }
+    }
+
+    fn tell_quality(&mut self, to: &[ParticipantSid], updates: Vec<proto::ConnectionQualityInfo>) {
+        let update = proto::ConnectionQualityUpdate { updates };
+        for to in to {
+            self.signal(to, Msg::ConnectionQuality(update.clone()));
+        }
+    }
+}
+
+fn info(
+    sid: &ParticipantSid,
+    (level, score): (proto::ConnectionQuality, f32),
+) -> proto::ConnectionQualityInfo {
+    proto::ConnectionQualityInfo {
+        participant_sid: sid.to_string(),
+        quality: level as i32,
+        score,
     }
 }
 

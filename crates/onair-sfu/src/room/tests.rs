@@ -8,6 +8,7 @@ use proto::signal_response::Message as Msg;
 use super::*;
 use crate::auth::Permission;
 
+mod quality;
 mod resume;
 
 fn grant(room: &str, identity: &str) -> JoinGrant {

@@ -117,6 +117,7 @@ impl RoomCore {
         };
         let info = track.to_proto();
         let track_sid = track.sid.clone();
+        let first = participant.tracks.is_empty();
         participant.tracks.push(track);
         participant.version += 1;
         let room = participant.room.clone();
@@ -130,6 +131,9 @@ impl RoomCore {
             }),
         );
         self.broadcast_participant(sid);
+        if first {
+            self.tell_room_quality(sid);
+        }
         self.outputs
             .push_back(RoomOutput::event(RoomEvent::TrackPublished {
                 room,
