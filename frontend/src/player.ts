@@ -154,7 +154,9 @@ export class Player {
       message:
         e instanceof ApiError && e.status === 429
           ? 'Too many attempts.'
-          : `${capitalized(describeError(e))}.`,
+          : e instanceof ApiError && e.code === 'stream_full'
+            ? 'This stream is full: every seat is taken.'
+            : `${capitalized(describeError(e))}.`,
       retryInMs: wait,
     });
     this.retryTimer = window.setTimeout(() => void this.connect(), wait);

@@ -48,6 +48,9 @@ pub enum AppError {
     InsufficientCredits { balance: Credits, cost: Credits },
     #[error("too many requests, retry in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
+    /// Every viewer seat of the stream's room is taken (one is kept for its creator).
+    #[error("this stream is full ({viewers} watching); try again in a moment")]
+    StreamFull { viewers: u32 },
     /// Anything unexpected; the cause is logged and never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -78,6 +81,7 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::StreamFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,10 +103,14 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::InsufficientCredits { .. } => "insufficient_credits",
             Self::RateLimited { .. } => "rate_limited",
+            Self::StreamFull { .. } => "stream_full",
             Self::Internal(_) => "internal",
         }
     }
 }
+
+/// When a viewer turned away from a full stream should ask again: seats free as viewers leave.
+const STREAM_FULL_RETRY_SECS: u64 = 15;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -132,6 +140,7 @@ impl IntoResponse for AppError {
         }
         let retry_after = match &self {
             Self::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
+            Self::StreamFull { .. } => Some(STREAM_FULL_RETRY_SECS),
             _ => None,
         };
         let (balance, cost) = match &self {

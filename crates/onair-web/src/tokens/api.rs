@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::routing::post;
 use axum::{Json, Router};
-use onair_domain::{StreamId, StreamStatus};
+use onair_domain::{RoomName, StreamId, StreamStatus};
 use onair_store::Store;
 use rand::RngCore;
 use serde::Serialize;
@@ -40,7 +40,8 @@ pub struct TokenResponse {
 #[utoipa::path(post, path = "/api/streams/{id}/token", tag = "tokens",
     params(("id" = String, Path, description = "stream id")),
     responses((status = 200, body = TokenResponse), (status = 403, description = "banned"),
-              (status = 404), (status = 410, description = "stream ended or deleted"), (status = 429)))]
+              (status = 404), (status = 410, description = "stream ended or deleted"), (status = 429),
+              (status = 503, description = "stream_full: every viewer seat is taken; Retry-After says when to ask again")))]
 pub async fn issue<S: Store>(
     State(state): State<AppState<S>>,
     MaybeUser(account): MaybeUser,
@@ -71,6 +72,9 @@ pub async fn issue<S: Store>(
     } else {
         TokenRole::Viewer
     };
+    if role == TokenRole::Viewer {
+        seat_for(&state, &stream.room_name, &identity)?;
+    }
     let ttl = match role {
         TokenRole::Creator => state.config.creator_token_ttl,
         TokenRole::Viewer => state.config.viewer_token_ttl,
@@ -99,6 +103,24 @@ pub async fn issue<S: Store>(
         role,
         identity,
     }))
+}
+
+/// A viewer gets a token only while the room has a seat for it beside the creator's: the media
+/// server counts everyone against `max_participants`, so viewers filling the room would lock a
+/// rejoining creator out of their own stream. A viewer already counted (a reload, a second tab)
+/// keeps its seat. The count comes from webhooks, so viewers who hold a token but have not
+/// joined yet can still race past it; the media server's own limit then refuses them.
+fn seat_for<S: Store>(state: &AppState<S>, room: &RoomName, identity: &str) -> AppResult<()> {
+    let max = state.config.max_participants;
+    if max == 0 {
+        return Ok(());
+    }
+    let viewers = state.presence.viewers(room.as_str());
+    if viewers < max - 1 || state.presence.has_viewer(room.as_str(), identity) {
+        return Ok(());
+    }
+    metrics::counter!("onair_tokens_refused_total", "reason" => "stream_full").increment(1);
+    Err(AppError::StreamFull { viewers })
 }
 
 /// Where clients connect: LiveKit's URL in external mode; in embedded mode this very server,

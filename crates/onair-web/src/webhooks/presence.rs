@@ -114,6 +114,14 @@ impl Presence {
         })
     }
 
+    /// Whether `identity` is counted as a viewer of the room (a reload keeps its seat).
+    pub(crate) fn has_viewer(&self, room: &str, identity: &str) -> bool {
+        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        rooms
+            .get(room)
+            .is_some_and(|r| r.viewers.contains_key(identity))
+    }
+
     pub(crate) fn viewers(&self, room: &str) -> u32 {
         let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
         rooms.get(room).map_or(0, count)
