@@ -62,6 +62,10 @@ pub(crate) enum Removal {
 pub(crate) struct Rooms {
     client: Arc<RoomClient>,
     max_participants: u32,
+    /// Where an unauthenticated probe tells a dead media server behind a proxy (502/503/504)
+    /// from a live one answering in plain text (LiveKit's 401 for a refused key).
+    probe_url: Option<reqwest::Url>,
+    probe: reqwest::Client,
 }
 
 impl std::fmt::Debug for Rooms {
@@ -85,9 +89,13 @@ impl Rooms {
         )
         .with_failover(false)
         .with_request_timeout(CALL_TIMEOUT);
+        let probe_url =
+            http_of(host).and_then(|base| base.join("twirp/livekit.RoomService/ListRooms").ok());
         Self {
             client: Arc::new(client),
             max_participants,
+            probe_url,
+            probe: reqwest::Client::new(),
         }
     }
 
@@ -167,10 +175,10 @@ impl Rooms {
                 metrics::counter!("onair_room_service_errors_total", "op" => "list_participants")
                     .increment(1);
                 tracing::debug!(room, error = %e, "list_participants failed");
-                if media_server_down(&e) {
-                    Listing::Unreachable
-                } else {
-                    Listing::Unanswered
+                match down(&e) {
+                    Down::Yes => Listing::Unreachable,
+                    Down::No => Listing::Unanswered,
+                    Down::Ask => self.probe().await,
                 }
             }
         }
@@ -184,7 +192,7 @@ pub(crate) enum Listing {
     Participants(Vec<ParticipantInfo>),
     /// The room does not exist (never created, closed, or lost in a restart): nobody is in it.
     NoRoom,
-    /// No connection, no answer in time, `unavailable`, or a proxy's error page instead of a
+    /// No connection, no answer in time, `unavailable`, or a proxy's 502/503/504 instead of a
     /// Twirp answer: the media server is down or cut off.
     Unreachable,
     /// It answered as a RoomService, but not with a list (a refused key, an internal error):
@@ -192,18 +200,69 @@ pub(crate) enum Listing {
     Unanswered,
 }
 
-/// Whether `err` says the media server is down or cut off, rather than up and refusing:
-/// no connection, no answer in time, LiveKit's own `unavailable`, or an answer that is not
-/// Twirp at all — what a reverse proxy in front of a dead media server sends (a 502, 503 or 504
-/// page, which the client fails to decode as a Twirp error).
-fn media_server_down(err: &ServiceError) -> bool {
+/// What a RoomService error says about the media server being up.
+enum Down {
+    Yes,
+    No,
+    /// An answer that is not Twirp (the client cannot decode it, and drops its status): a
+    /// proxy's page for a dead media server, or LiveKit's own plain-text refusal of a key.
+    Ask,
+}
+
+/// No connection, no answer in time, or LiveKit's own `unavailable`: down. A Twirp error from
+/// a live server (a refused key, an internal error): up.
+fn down(err: &ServiceError) -> Down {
     match err {
-        ServiceError::Twirp(ServerError::Request(r)) => {
-            r.is_connect() || r.is_timeout() || r.is_decode()
+        ServiceError::Twirp(ServerError::Request(r)) if r.is_connect() || r.is_timeout() => {
+            Down::Yes
         }
-        ServiceError::Twirp(ServerError::Twirp(code)) => code.code == ServerErrorCode::UNAVAILABLE,
-        _ => false,
+        ServiceError::Twirp(ServerError::Request(r)) if r.is_decode() => Down::Ask,
+        ServiceError::Twirp(ServerError::Twirp(code))
+            if code.code == ServerErrorCode::UNAVAILABLE =>
+        {
+            Down::Yes
+        }
+        _ => Down::No,
     }
+}
+
+impl Rooms {
+    /// Asks once more without credentials, to see the status the client dropped: 502, 503 or
+    /// 504 is a proxy (or load balancer) with nothing behind it; anything else is a media
+    /// server that is up and said no.
+    async fn probe(&self) -> Listing {
+        let Some(url) = &self.probe_url else {
+            return Listing::Unanswered;
+        };
+        match self
+            .probe
+            .post(url.clone())
+            .timeout(CALL_TIMEOUT)
+            .send()
+            .await
+        {
+            Err(e) if e.is_connect() || e.is_timeout() => Listing::Unreachable,
+            Ok(r) if matches!(r.status().as_u16(), 502..=504) => Listing::Unreachable,
+            _ => Listing::Unanswered,
+        }
+    }
+}
+
+/// The HTTP(S) base of a LiveKit URL (`ws://` and `wss://` as LiveKit's clients accept them).
+fn http_of(host: &str) -> Option<reqwest::Url> {
+    let mut url = reqwest::Url::parse(host).ok()?;
+    let scheme = match url.scheme() {
+        "ws" => "http",
+        "wss" => "https",
+        other => other,
+    }
+    .to_owned();
+    url.set_scheme(&scheme).ok()?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Some(url)
 }
 
 fn failed(op: &'static str, room: &str, err: &dyn std::error::Error) {

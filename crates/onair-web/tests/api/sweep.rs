@@ -170,4 +170,8 @@ async fn a_media_server_that_answers_with_an_error_ends_nothing() {
     )
     .await;
     assert!(!ends_after_the_grace_period(&refusing).await);
+    // A real LiveKit refuses a rotated key in plain text, which the client cannot decode as
+    // Twirp: the probe sees the 401 and it still ends nothing.
+    let plain = answering(401, "text/plain", "invalid API key: APIold\n").await;
+    assert!(!ends_after_the_grace_period(&plain).await);
 }
