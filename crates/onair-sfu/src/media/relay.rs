@@ -117,9 +117,11 @@ impl Engine {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        peer.links[peer::idx(pc)] = LinkStats {
-            loss,
-            rtt: stats.rtt,
+        // An interval without reports keeps what was last measured (stale, not perfect).
+        let link = &mut peer.links[peer::idx(pc)];
+        *link = LinkStats {
+            loss: loss.or(link.loss),
+            rtt: stats.rtt.or(link.rtt),
         };
         let [publisher, subscriber] = peer.links;
         self.core

@@ -349,7 +349,7 @@ impl RoomCore {
             version: 1,
             tracks: Vec::new(),
             state: proto::participant_info::State::Joined,
-            quality: None,
+            quality: Default::default(),
             auto_subscribe: opts.auto_subscribe,
             client_protocol: opts.client_protocol,
         };
@@ -374,7 +374,6 @@ impl RoomCore {
         };
         self.signal(&sid, Msg::Join(join));
         self.broadcast_participant(&sid);
-        self.tell_newcomer_quality(&sid);
         self.outputs
             .push_back(RoomOutput::event(RoomEvent::ParticipantJoined {
                 room: grant.room.clone(),

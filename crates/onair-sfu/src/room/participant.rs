@@ -104,9 +104,8 @@ pub struct Participant {
     pub tracks: Vec<Track>,
     /// JOINED until a peer connection is up, then ACTIVE.
     pub state: proto::participant_info::State,
-    /// The connection quality (level, score) it was last told; `None` before the first
-    /// measurement.
-    pub quality: Option<(proto::ConnectionQuality, f32)>,
+    /// Its connection quality as reported (see `room::quality`).
+    pub quality: super::quality::Reported,
     /// Whether it wants every track without asking.
     pub auto_subscribe: bool,
     /// Data-streams protocol level the client advertised.

@@ -1,6 +1,6 @@
 //! Connection quality: what each participant's `connectionQuality` in LiveKit's SDKs shows.
 //!
-//! The media side measures each peer connection (packet loss and round-trip time from RTCP, in
+//! The media side measures each peer connection (packet loss and round-trip time, in
 //! str0m's peer stats every [`STATS_INTERVAL`]) and hands the worse of a participant's two
 //! connections to [`RoomCore::set_connection_quality`]. That scores it like a MOS, 1 to 5:
 //!
@@ -10,12 +10,20 @@
 //! ```
 //!
 //! so 2 % loss or a 300 ms round trip still reads EXCELLENT, 6 % or 500 ms GOOD, 10 % or
-//! 950 ms POOR. A change is sent as a `ConnectionQualityUpdate` to the participant itself and,
-//! when it publishes, to everyone in its room (viewers see the creator's quality; a viewer's
-//! own is nobody else's business, and broadcasting it would cost O(n²) messages). Unchanged
-//! qualities are not repeated: LiveKit's clients keep the last one they were told. So that
-//! nobody waits for a change, a newcomer is told the publishers' current qualities when it
-//! joins, and a participant's first published track tells its room its current quality.
+//! 950 ms POOR. Loss comes from RTCP receiver reports both ways; the round trip from
+//! transport-wide feedback on media the server sends, so it is measured on connections that
+//! carry media to the client (a viewer's; a creator's only while it subscribes to someone).
+//! An interval without reports keeps the last measurement; nothing is sent before the first.
+//!
+//! The first measurement is sent at once; after that a new level is sent when two measurements
+//! in a row (4 s) agree on it, so a link on a threshold does not flap. It goes as a
+//! `ConnectionQualityUpdate` to the participant itself and, when it publishes, to everyone in
+//! its room (viewers see the creator's quality; a viewer's own is nobody else's business, and
+//! broadcasting it would cost O(n²) messages). A participant's first update also carries the
+//! current quality of the room's publishers (sent a couple of seconds after its join, once the
+//! client knows them), and a participant's first published track tells its room its quality.
+//! Not sent: LOST (LiveKit's clients reconnect after ten seconds of it, and a false one would
+//! cut a healthy broadcast); a dead connection shows as a reconnection instead.
 
 use std::time::Duration;
 
@@ -73,26 +81,66 @@ pub fn quality(score: f32) -> proto::ConnectionQuality {
     }
 }
 
+/// What a participant was told about its quality, and a different level seen once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reported {
+    /// The level (and score) last sent; `None` before the first measurement.
+    sent: Option<(proto::ConnectionQuality, f32)>,
+    /// A level different from `sent`, measured once: sent if the next measurement agrees.
+    candidate: Option<proto::ConnectionQuality>,
+}
+
 impl RoomCore {
-    /// A participant's connections measured `stats`: if its quality level changed, it is told,
-    /// and so is everyone in its room when it publishes.
+    /// A participant's connections measured `stats`. The first measurement is sent at once; a
+    /// different level afterwards once two measurements in a row agree on it. It goes to the
+    /// participant (with, on its first, the publishers' current qualities: it joined knowing
+    /// nothing) and, when it publishes, to everyone in its room.
     pub fn set_connection_quality(&mut self, sid: &ParticipantSid, stats: LinkStats) {
+        if stats.loss.is_none() && stats.rtt.is_none() {
+            return; // Nothing measured yet: say nothing rather than "excellent".
+        }
         let score = stats.score();
         let level = quality(score);
         let Some(p) = self.participants.get_mut(sid) else {
             return;
         };
-        if p.quality.is_some_and(|(known, _)| known == level) {
-            return;
+        let first = p.quality.sent.is_none();
+        match p.quality.sent {
+            Some((sent, _)) if sent == level => {
+                p.quality.candidate = None;
+                return;
+            }
+            Some(_) if p.quality.candidate != Some(level) => {
+                p.quality.candidate = Some(level);
+                return;
+            }
+            _ => {}
         }
-        p.quality = Some((level, score));
-        let to: Vec<ParticipantSid> = if p.tracks.is_empty() || p.permission.hidden {
-            vec![sid.clone()]
-        } else {
-            let room = p.room.clone();
-            self.members(&room).map(|m| m.sid.clone()).collect()
+        p.quality = Reported {
+            sent: Some((level, score)),
+            candidate: None,
         };
-        self.tell_quality(&to, vec![info(sid, (level, score))]);
+        let own = info(sid, (level, score));
+        let (room, publishes) = (p.room.clone(), !p.tracks.is_empty() && !p.permission.hidden);
+        if first {
+            let mut known = vec![own.clone()];
+            known.extend(
+                self.members(&room)
+                    .filter(|m| &m.sid != sid && !m.tracks.is_empty() && !m.permission.hidden)
+                    .filter_map(|m| m.quality.sent.map(|q| info(&m.sid, q))),
+            );
+            self.tell_quality(std::slice::from_ref(sid), known);
+        } else {
+            self.tell_quality(std::slice::from_ref(sid), vec![own.clone()]);
+        }
+        if publishes {
+            let others: Vec<ParticipantSid> = self
+                .members(&room)
+                .filter(|m| &m.sid != sid)
+                .map(|m| m.sid.clone())
+                .collect();
+            self.tell_quality(&others, vec![own]);
+        }
     }
 
     /// A participant started publishing: its room learns the quality it was last measured at.
@@ -100,7 +148,7 @@ impl RoomCore {
         let Some(p) = self.participants.get(sid) else {
             return;
         };
-        let Some(known) = p.quality.filter(|_| !p.permission.hidden) else {
+        let Some(known) = p.quality.sent.filter(|_| !p.permission.hidden) else {
             return;
         };
         let room = p.room.clone();
@@ -110,22 +158,6 @@ impl RoomCore {
             .map(|m| m.sid.clone())
             .collect();
         self.tell_quality(&to, vec![info(sid, known)]);
-    }
-
-    /// A newcomer learns the current quality of every publisher in its room (only changes are
-    /// sent afterwards).
-    pub(super) fn tell_newcomer_quality(&mut self, sid: &ParticipantSid) {
-        let Some(room) = self.participants.get(sid).map(|p| p.room.clone()) else {
-            return;
-        };
-        let known: Vec<proto::ConnectionQualityInfo> = self
-            .members(&room)
-            .filter(|m| &m.sid != sid && !m.tracks.is_empty() && !m.permission.hidden)
-            .filter_map(|m| m.quality.map(|q| info(&m.sid, q)))
-            .collect();
-        if !known.is_empty() {
-            self.tell_quality(std::slice::from_ref(sid), known);
-        }
     }
 
     fn tell_quality(&mut self, to: &[ParticipantSid], updates: Vec<proto::ConnectionQualityInfo>) {

@@ -1,6 +1,6 @@
-//! Who is told about connection quality, and when: changes only; a viewer's own quality to
-//! itself alone; a publisher's to its room, including whoever joins later and, when it starts
-//! publishing, everyone already there.
+//! Who is told about connection quality, and when: settled changes only; a viewer's own
+//! quality to itself alone; a publisher's to its room, including whoever joins later and, when
+//! it starts publishing, everyone already there.
 
 use super::*;
 use crate::room::LinkStats;
@@ -26,7 +26,7 @@ fn lossy(loss: f32) -> LinkStats {
 }
 
 #[test]
-fn quality_reaches_who_it_concerns_once_per_change() {
+fn quality_reaches_who_it_concerns_when_it_settles() {
     use proto::ConnectionQuality::{Excellent, Good};
     let now = Instant::now();
     let mut core = core(now);
@@ -39,7 +39,12 @@ fn quality_reaches_who_it_concerns_once_per_change() {
     drain(&mut core);
     let (a, b) = (alice.to_string(), bob.to_string());
 
-    // Nobody publishes yet: each hears only about itself, and a repeat is not sent.
+    // Nothing measured yet: nothing said (not "excellent").
+    core.set_connection_quality(&alice, LinkStats::default());
+    assert!(qualities(&drain(&mut core), &alice).is_empty());
+
+    // Nobody publishes yet: each hears only about itself, the first measurement at once, and
+    // the same level is not repeated.
     core.set_connection_quality(&alice, lossy(0.0));
     core.set_connection_quality(&bob, lossy(0.0));
     core.set_connection_quality(&bob, lossy(0.01));
@@ -54,24 +59,32 @@ fn quality_reaches_who_it_concerns_once_per_change() {
     assert_eq!(qualities(&out, &bob), [(a.clone(), Excellent)]);
     assert!(qualities(&out, &alice).is_empty());
 
-    // A publisher's change reaches everyone; a viewer's change only the viewer.
+    // A new level is sent once two measurements in a row agree; a blip is not.
+    core.set_connection_quality(&alice, lossy(0.06));
+    core.set_connection_quality(&alice, lossy(0.0));
+    core.set_connection_quality(&alice, lossy(0.06));
+    assert!(qualities(&drain(&mut core), &bob).is_empty(), "no flapping");
     core.set_connection_quality(&alice, lossy(0.06));
     core.set_connection_quality(&bob, lossy(0.06));
+    core.set_connection_quality(&bob, lossy(0.06));
     let out = drain(&mut core);
+    // A publisher's change reaches everyone; a viewer's change only the viewer.
     assert_eq!(qualities(&out, &alice), [(a.clone(), Good)]);
     assert_eq!(
         qualities(&out, &bob),
         [(a.clone(), Good), (b.clone(), Good)]
     );
 
-    // A newcomer is told the publisher's current quality with its join, not the viewer's.
+    // A newcomer learns the publisher's current quality with its own first measurement (by
+    // then its client knows the publisher from the JoinResponse), never the viewer's.
     let carol = core
         .join(now, grant("studio", "carol"), JoinOptions::default())
         .unwrap();
-    let out = drain(&mut core);
-    assert_eq!(qualities(&out, &carol), [(a.clone(), Good)]);
-    assert!(
-        matches!(signals_to(&out, &carol).first(), Some(Msg::Join(_))),
-        "the JoinResponse comes first, so the client knows the participant"
+    assert!(qualities(&drain(&mut core), &carol).is_empty());
+    core.set_connection_quality(&carol, lossy(0.0));
+    let c = carol.to_string();
+    assert_eq!(
+        qualities(&drain(&mut core), &carol),
+        [(c, Excellent), (a.clone(), Good)]
     );
 }
