@@ -3,13 +3,24 @@
 
 use url::Url;
 
-/// `raw` with the password and every query value replaced by `redacted`; text that is not a URL
-/// is returned as it is (it carries no credentials a URL parser would find).
+/// `raw` with the password and every query value replaced by `redacted`. Text that does not
+/// parse (a password with an unencoded `/` or `#`) loses everything between `://` and its last
+/// `@`, and its query.
 pub fn redact_url(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(url) => redacted(&url).to_string(),
-        Err(_) => raw.to_owned(),
+    if let Ok(url) = Url::parse(raw) {
+        return redacted(&url).to_string();
     }
+    let mut shown = raw.to_owned();
+    if let Some(query) = shown.find('?') {
+        shown.truncate(query);
+        shown.push_str("?redacted");
+    }
+    if let (Some(start), Some(at)) = (shown.find("://"), shown.rfind('@'))
+        && at > start
+    {
+        shown.replace_range(start + 3..at, "redacted");
+    }
+    shown
 }
 
 /// `url` with the password and every query value replaced by `redacted`.
@@ -52,5 +63,14 @@ mod tests {
             "sqlite://data/onair.db"
         );
         assert_eq!(redact_url("not a url"), "not a url");
+        // Unparsable: a password with an unencoded '/' and '#'.
+        assert_eq!(
+            redact_url("postgres://onair:pa/ss#word@db:5432/onair"),
+            "postgres://redacted@db:5432/onair"
+        );
+        assert_eq!(
+            redact_url("https://hooks example.com/x?token=abc"),
+            "https://hooks example.com/x?redacted"
+        );
     }
 }

@@ -52,9 +52,10 @@ pub fn credentials(settings: &Settings, create: bool) -> anyhow::Result<Option<C
         _ => bail!("set both LIVEKIT_API_KEY and LIVEKIT_API_SECRET, or neither"),
     };
     if let Some(raw) = &lk.url {
-        let url = Url::parse(raw).with_context(|| format!("LIVEKIT_URL {raw:?} is not a URL"))?;
+        let shown = onair_control::redact_url(raw);
+        let url = Url::parse(raw).with_context(|| format!("LIVEKIT_URL {shown:?} is not a URL"))?;
         if !matches!(url.scheme(), "ws" | "wss" | "http" | "https") {
-            bail!("LIVEKIT_URL must start with ws://, wss://, http:// or https:// (got {raw:?})");
+            bail!("LIVEKIT_URL must start with ws://, wss://, http:// or https:// (got {shown:?})");
         }
         let Some((api_key, api_secret)) = from_env else {
             bail!(

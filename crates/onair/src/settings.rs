@@ -37,6 +37,22 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// URLs whose parse errors name them redacted (the `url` crate's own error quotes the input,
+/// credentials included).
+fn urls_redacted<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Url>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|raw| {
+            Url::parse(raw).map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "{} is not a URL: {e}",
+                    onair_control::redact_url(raw)
+                ))
+            })
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -97,7 +113,11 @@ pub struct MediaSettings {
     pub advertise_ip: Option<IpAddr>,
     /// Where webhooks go besides the platform's own `/api/livekit/webhook`
     /// (`ONAIR_WEBHOOK_URLS`, comma-separated; `http://` or `https://`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "urls_redacted"
+    )]
     pub webhook_urls: Vec<Url>,
 }
 
@@ -470,6 +490,14 @@ mod tests {
                 "{bad}: {err:#}"
             );
         }
+        // Credentials in a URL that does not parse stay out of the error.
+        let bad = "https://ops:hunter2@hooks example.com/x";
+        let err = load(&[("ONAIR_WEBHOOK_URLS", bad)], Flags::default()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("webhook_urls") && !text.contains("hunter2"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -47,7 +47,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     tracing::info!(
         url = %format!("http://{local}"),
         mode,
-        livekit_url = creds.url.as_ref().map(Url::as_str).unwrap_or("(this server)"),
+        livekit_url = creds
+            .url
+            .as_ref()
+            .map_or_else(|| "(this server)".to_owned(), |u| redact_url(u.as_str())),
         data_dir = %settings.data_dir.display(),
         database = store.backend_name(),
         "onair listening"
