@@ -45,7 +45,7 @@ async def test_a_removed_viewer_is_disconnected_and_cannot_rejoin(onair):
     # And the platform issues no new one.
     with pytest.raises(ApiError) as err:
         viewer.token(sid)
-    assert (err.value.status, err.value.code) == (403, "forbidden")
+    assert (err.value.status, err.value.code) == (403, "banned")
     # Nor can anyone else remove the creator, or a stranger remove anyone.
     with pytest.raises(ApiError) as err:
         creator.remove_participant(sid, creator.request("GET", "/api/me")["id"])

@@ -137,8 +137,8 @@ export class Player {
       void this.ended();
       return;
     }
-    if (e instanceof ApiError && e.status === 403) {
-      // The only refusal of a token: the creator or a moderator removed this viewer.
+    if (e instanceof ApiError && e.code === 'banned') {
+      // The creator or a moderator removed this viewer.
       this.halt({ kind: 'removed' });
       return;
     }

@@ -38,6 +38,9 @@ pub enum AppError {
     InvalidSignature(String),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The stream's creator or a moderator removed this identity from the stream.
+    #[error("you were removed from this stream")]
+    Banned,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -75,7 +78,7 @@ impl AppError {
             Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidSignature(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Banned => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Gone(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -98,6 +101,7 @@ impl AppError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidSignature(_) => "invalid_signature",
             Self::Forbidden(_) => "forbidden",
+            Self::Banned => "banned",
             Self::NotFound(_) => "not_found",
             Self::Gone(_) => "gone",
             Self::Conflict(_) => "conflict",
@@ -287,6 +291,7 @@ mod tests {
             ),
             (AppError::Unauthenticated, 401, "unauthenticated"),
             (AppError::Forbidden("no"), 403, "forbidden"),
+            (AppError::Banned, 403, "banned"),
             (AppError::NotFound("stream"), 404, "not_found"),
             (AppError::Gone("ended".into()), 410, "gone"),
             (AppError::Conflict("x".into()), 409, "conflict"),

@@ -39,7 +39,7 @@ pub struct TokenResponse {
 /// everyone else (guests included, with a generated identity).
 #[utoipa::path(post, path = "/api/streams/{id}/token", tag = "tokens",
     params(("id" = String, Path, description = "stream id")),
-    responses((status = 200, body = TokenResponse), (status = 403, description = "banned"),
+    responses((status = 200, body = TokenResponse), (status = 403, description = "banned: removed from this stream"),
               (status = 404), (status = 410, description = "stream ended or deleted"), (status = 429),
               (status = 503, description = "stream_full: every viewer seat is taken; Retry-After says when to ask again")))]
 pub async fn issue<S: Store>(
@@ -65,7 +65,7 @@ pub async fn issue<S: Store>(
         }
     };
     if state.store.is_banned(stream.id, &identity).await? {
-        return Err(AppError::Forbidden("you are banned from this stream"));
+        return Err(AppError::Banned);
     }
     let role = if account.as_ref().is_some_and(|a| a.id == stream.creator.id) {
         TokenRole::Creator

@@ -94,7 +94,7 @@ async fn removed_viewer_story(app: &TestApp) {
     viewers_become(app, &id, 0).await;
     // The token it held is revoked at the media server, and no new one is issued.
     assert_eq!(Participant::refused(app, &viewer_token).await, 401);
-    expect_error(app.token(&viewer.client, &id).await, 403, "forbidden").await;
+    expect_error(app.token(&viewer.client, &id).await, 403, "banned").await;
     // Removing again is idempotent: still banned, nobody to disconnect.
     let again: Value = remove(app, &creator.client, &id, &viewer.id)
         .await
@@ -217,7 +217,7 @@ async fn rules(app: &TestApp) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["banned"], true);
     assert_eq!(body["disconnected"], false);
-    expect_error(app.token(&viewer.client, &id).await, 403, "forbidden").await;
+    expect_error(app.token(&viewer.client, &id).await, 403, "banned").await;
     // The ban is per stream.
     let (_, other_stream) = new_stream(app).await;
     token_of(app, &viewer.client, &other_stream).await;

@@ -194,7 +194,7 @@ async fn viewer_and_guest_tokens_cannot_publish() {
         .ban(stream_id, &viewer.id, chrono::Utc::now())
         .await
         .unwrap();
-    expect_error(app.token(&viewer.client, &id).await, 403, "forbidden").await;
+    expect_error(app.token(&viewer.client, &id).await, 403, "banned").await;
 }
 
 #[tokio::test]
