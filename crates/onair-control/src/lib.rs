@@ -91,10 +91,12 @@
 
 pub mod backend;
 pub mod redact;
+pub mod report;
 pub mod twirp;
 pub mod webhook;
 
 pub use backend::{Missing, RoomBackend, RoomError};
 pub use redact::{redact_url, redacted};
+pub use report::error_chain;
 pub use twirp::{ApiKeys, Limits, router};
 pub use webhook::{WebhookConfig, WebhookSender};

@@ -140,7 +140,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let Self::Internal(cause) = &self {
-            tracing::error!(error = %error_chain(cause.as_ref()), "request failed");
+            tracing::error!(error = %onair_control::error_chain(cause.as_ref()), "request failed");
         }
         let retry_after = match &self {
             Self::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
@@ -252,18 +252,6 @@ pub type AppResult<T> = Result<T, AppError>;
 pub struct ErrorSchema {
     /// `{"code": "...", "message": "...", "fields"?: {...}, "balance"?, "cost"?, "retryAfter"?}`
     error: std::collections::HashMap<String, serde_json::Value>,
-}
-
-/// An error with its causes, `outer: inner: …`, as logs show an internal error.
-pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -333,7 +333,7 @@ impl Worker {
             }
             Ok(response) => Attempt::GiveUp(format!("status {}", response.status())),
             // reqwest's message names the URL, which `shown` already gives without credentials.
-            Err(err) => Attempt::Retry(error_chain(&err.without_url())),
+            Err(err) => Attempt::Retry(crate::error_chain(&err.without_url())),
         }
     }
 }
@@ -355,19 +355,6 @@ fn retryable(status: StatusCode) -> bool {
     (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
         || status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
-}
-
-/// An error with its causes, `outer: inner: …`: reqwest's own message ("error sending request")
-/// hides what an operator needs ("invalid peer certificate: UnknownIssuer", "connection refused").
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

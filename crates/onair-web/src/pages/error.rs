@@ -174,7 +174,7 @@ impl IntoResponse for Failure {
 }
 
 fn log_internal(cause: &(dyn std::error::Error + Send + Sync + 'static)) {
-    tracing::error!(error = %crate::error::error_chain(cause), "page request failed");
+    tracing::error!(error = %onair_control::error_chain(cause), "page request failed");
 }
 
 fn capitalized(s: &str) -> String {
