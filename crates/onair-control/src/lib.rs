@@ -10,6 +10,8 @@
 //! - [`webhook`]: **webhooks out** — `room_started`, `room_finished`, `participant_joined`,
 //!   `participant_left`, `track_published`, `track_unpublished` — signed exactly as LiveKit
 //!   signs them, so LiveKit's `WebhookReceiver` in any SDK accepts them.
+//! - [`redact`] and [`report`]: how URLs (credentials hidden) and error chains appear in logs,
+//!   shared with the platform.
 //!
 //! # Request flow
 //!
