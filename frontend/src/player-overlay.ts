@@ -1,5 +1,5 @@
 // What the player's overlay says, decided from the facts the player knows (a pure function, so
-// every state has exactly one wording): stopped states (ended, elsewhere, removed, error), the
+// every state has exactly one wording): stopped states (ended, elsewhere, removed, full, error), the
 // connection (connecting, reconnecting), and the creator (absent, away, audio only, paused).
 
 import { ConnectionState } from 'livekit-client';
@@ -13,6 +13,7 @@ export type Stop =
   | { kind: 'elsewhere' }
   | { kind: 'removed' }
   | { kind: 'error'; message: string; retryInMs?: number }
+  | { kind: 'full'; retryInMs: number }
   | { kind: 'creator' };
 
 export interface Facts {
@@ -47,6 +48,13 @@ export function overlayFor(f: Facts): Overlay | null {
         };
       case 'removed':
         return { line: 'You were removed from this stream', sub: 'The creator or a moderator removed you.', tone: 'error' };
+      case 'full':
+        return {
+          line: 'This stream is full',
+          sub: `Every seat is taken. Trying again in ${Math.ceil(stop.retryInMs / 1000)} s.`,
+          tone: 'info',
+          action: { label: 'Try again now', run: f.reconnect },
+        };
       case 'creator':
         return {
           line: 'This is your stream',

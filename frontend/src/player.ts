@@ -148,17 +148,16 @@ export class Player {
     }
     const wait = e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : retryDelay(this.attempt);
     this.attempt += 1;
-    console.warn('onair: joining the stream failed', e);
-    this.halt({
-      kind: 'error',
-      message:
-        e instanceof ApiError && e.status === 429
-          ? 'Too many attempts.'
-          : e instanceof ApiError && e.code === 'stream_full'
-            ? 'This stream is full: every seat is taken.'
-            : `${capitalized(describeError(e))}.`,
-      retryInMs: wait,
-    });
+    if (e instanceof ApiError && e.code === 'stream_full') {
+      this.halt({ kind: 'full', retryInMs: wait });
+    } else {
+      console.warn('onair: joining the stream failed', e);
+      this.halt({
+        kind: 'error',
+        message: e instanceof ApiError && e.status === 429 ? 'Too many attempts.' : `${capitalized(describeError(e))}.`,
+        retryInMs: wait,
+      });
+    }
     this.retryTimer = window.setTimeout(() => void this.connect(), wait);
   }
 
