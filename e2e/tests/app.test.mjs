@@ -5,7 +5,8 @@
 // quality, mute, volume, pause, full screen, idle controls and shortcuts work; a signal drop
 // shows "Reconnecting…" and recovers; axe finds no WCAG 2.1 AA violation on either page at
 // 360 px and desktop widths; a creator without enough credits gets a clear 402 and nothing goes
-// out; the creator removes a viewer, who cannot come back; and ending the stream in the studio
+// out; a signed-in viewer and the creator chat while a guest reads along; the creator removes a
+// viewer, who cannot come back; and ending the stream in the studio
 // tells the viewer "Stream ended".
 
 import assert from 'node:assert/strict';
@@ -288,6 +289,28 @@ suite.test('the creator removes a signed-in viewer: they are sent away and canno
   const watch = await heckler.open(`/watch/${s.id}`, 'watch (heckler)');
   await watch.waitFor('the heckler plays the stream', (x) => x.overlay === 'Playing live.' && x.framesDecoded > 0);
   await s.studio.waitFor('the studio counts two viewers', (x) => x.viewers === 2);
+
+  // Chat: a signed-in viewer and the creator talk; the guest reads along but cannot send.
+  const say = async (page, text) => {
+    await page.getByRole('textbox', { name: 'Message' }).fill(text);
+    await page.getByRole('button', { name: 'Send' }).click();
+  };
+  await say(watch.page, 'hello <b>everyone</b>');
+  await s.studio.waitFor('the studio shows the viewer’s message, with the name the room knows', (x) =>
+    x.chat.some((m) => m.from === 'Hal Heckler' && m.text === 'hello <b>everyone</b>'),
+  );
+  await say(s.studio.page, 'Welcome, Hal!');
+  for (const page of [watch, s.watch]) {
+    await page.waitFor('the creator’s reply reaches the viewers', (x) =>
+      x.chat.some((m) => m.from === 'Ada Creator' && m.text === 'Welcome, Hal!'),
+    );
+  }
+  const guestLog = s.watch.page.getByRole('log', { name: 'Chat' });
+  assert.equal(await guestLog.locator('li').count(), 2, 'the guest sees both messages');
+  assert.equal(await guestLog.locator('b').count(), 0, 'a message is text, never markup');
+  assert.match(await guestLog.locator('li.is-creator').innerText(), /Ada Creator\s*Welcome, Hal!/);
+  assert.equal(await s.watch.page.getByRole('textbox', { name: 'Message' }).count(), 0, 'guests have no chat box');
+  assert.match(await s.watch.page.locator('.chat-signin').innerText(), /Sign in to chat/);
 
   const remove = s.studio.page.getByRole('button', { name: 'Remove Hal Heckler from the stream' });
   const removals = [];

@@ -20,6 +20,7 @@ import {
   type RemoteParticipant,
   type RemoteTrackPublication,
 } from 'livekit-client';
+import { Chat } from './chat';
 import { ApiError, endedReasonText, fetchToken, getStream, type StreamStatus } from './api';
 import type { Announcer } from './announce';
 import { departure, isReconnecting, retryDelay } from './connection';
@@ -47,6 +48,8 @@ export class Player {
   private volume = 1;
   private paused = false;
   private quality: Quality = 'auto';
+  /** The chat beside the player, when the page has one. */
+  private readonly chat: Chat | null;
   /** Whether the player is full screen, as the last `fullscreenchange` said. */
   private fullscreen = false;
   private attempt = 0;
@@ -64,6 +67,8 @@ export class Player {
     this.streamId = root.dataset.streamId ?? '';
     this.status = (root.dataset.status ?? 'LIVE') as StreamStatus;
     this.creatorId = root.dataset.creatorId ?? '';
+    const chat = document.querySelector<HTMLElement>('[data-onair-chat]');
+    this.chat = chat ? new Chat(chat) : null;
     const stored = remembered(VOLUME_KEY);
     if (stored !== null && Number(stored) >= 0 && Number(stored) <= 1) this.volume = Number(stored);
     this.view = new PlayerView(root, {
@@ -118,6 +123,7 @@ export class Player {
       room = new Room({ adaptiveStream: false, dynacast: false });
       this.watch(room);
       this.room = room;
+      this.chat?.attach(room, this.creatorId);
       await room.connect(grant.serverUrl, grant.token);
       this.attempt = 0;
       for (const p of room.remoteParticipants.values()) this.adopt(p);
@@ -312,6 +318,7 @@ export class Player {
     this.view.pip.hidden = !pip || Boolean(this.stop);
     this.view.showBar(connected && !this.stop && Boolean(this.creator()));
     this.view.setViewers(this.viewerCount());
+    this.chat?.setEnabled(this.room?.state === ConnectionState.Connected);
     if (this.status === 'LIVE' && this.room) showViewers(this.viewerCount());
     const audioBlocked = this.audioBlocked();
     // A blocked page is silent: its controls say so, and "unmute" lifts the block.
@@ -464,6 +471,7 @@ export class Player {
       video: { width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime, hidden: v.hidden },
       videoPaused: v.paused,
       shows: { ...this.sources, pipVisible: !this.view.pip.hidden },
+      chat: this.chat?.messages ?? [],
       framesDecoded: v.getVideoPlaybackQuality().totalVideoFrames,
       audioVolumes: [...this.view.audioBox.querySelectorAll('audio')].map((a) => a.volume),
       audioBlocked: this.audioBlocked(),

@@ -12,6 +12,7 @@
 import { ConnectionQuality, ConnectionState, Room, RoomEvent, type LocalTrack, type RemoteParticipant } from 'livekit-client';
 import { ApiError, endedReasonText, fetchToken, getStream, removeParticipant, setStatus, type StreamStatus } from './api';
 import type { Announcer } from './announce';
+import { Chat } from './chat';
 import { departure, isReconnecting, retryDelay } from './connection';
 import { clock, describeError, fill, h } from './dom';
 import { LocalMedia, deviceProblem, type DeviceKind } from './studio-media';
@@ -30,6 +31,8 @@ export class Studio {
   private attempt = 0;
   private readonly view: StudioView;
   private readonly el: StudioView['el'];
+  /** The chat under the viewer list. */
+  private readonly chat: Chat | null;
 
   constructor(
     readonly root: HTMLElement,
@@ -40,6 +43,8 @@ export class Studio {
     this.startedAt = root.dataset.startedAt ? Date.parse(root.dataset.startedAt) : null;
     this.view = new StudioView(root);
     this.el = this.view.el;
+    const chat = document.querySelector<HTMLElement>('[data-onair-chat]');
+    this.chat = chat ? new Chat(chat) : null;
   }
 
   start(): void {
@@ -169,6 +174,7 @@ export class Studio {
       if (grant.role !== 'creator') throw new Error('only the stream’s creator can broadcast it');
       this.watch(room);
       this.room = room;
+      this.chat?.attach(room, grant.identity);
       await room.connect(grant.serverUrl, grant.token);
       if (this.status === 'SCHEDULED') {
         const stream = await setStatus(this.streamId, 'LIVE').catch(async (e: unknown) => {
@@ -382,6 +388,7 @@ export class Studio {
     const state = this.room?.state ?? ConnectionState.Disconnected;
     const live = this.phase === 'live';
     this.view.draw({ media: this.media, phase: this.phase, status: this.status, room: this.room, viewers: this.viewers() });
+    this.chat?.setEnabled(state === ConnectionState.Connected);
     if (say) this.announcer.say(say);
     else if (this.room && isReconnecting(state)) this.announcer.say('Reconnecting…');
     else if (live && state === ConnectionState.Connected) this.announcer.say('You are live.');
@@ -395,6 +402,7 @@ export class Studio {
       state: this.room?.state ?? 'disconnected',
       quality: this.room?.localParticipant.connectionQuality ?? 'unknown',
       connection: this.el.connection.textContent ?? '',
+      chat: this.chat?.messages ?? [],
       viewers: this.viewers().length,
       published: this.room
         ? [...this.room.localParticipant.trackPublications.values()].map((p) => ({ source: p.source, muted: p.isMuted }))

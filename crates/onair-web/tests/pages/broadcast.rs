@@ -144,8 +144,21 @@ async fn the_watch_page_mounts_the_player_until_the_stream_ends() {
     assert!(script_src(&page).is_some());
     assert!(page.contains(&format!(r#"data-creator-id="{creator_id}""#)));
     assert!(page.contains("data-onair-announcer") && !page.contains("data-viewer-is-creator"));
+    // The chat: a guest reads and is offered sign-in (back to this page); no message box.
+    assert!(page.contains("data-onair-chat") && page.contains(r#"role="log""#));
+    let signin = page
+        .split("Sign in</a> to chat")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .unwrap_or_default();
+    assert!(
+        signin.starts_with("/login?next=") && signin.contains(&id),
+        "sign-in link: {signin}"
+    );
+    assert!(!page.contains("data-chat-form"));
     // The creator's own tab must not join as a second copy of the broadcaster.
     let (_, own) = get(&app, &creator, &format!("/watch/{id}")).await;
+    assert!(own.contains("data-chat-form") && own.contains(r#"maxlength="500""#));
     assert!(own.contains(r#"data-viewer-is-creator="true""#));
     assert!(own.contains(&format!(r#"href="/studio/{id}">Manage in studio"#)));
 
@@ -161,6 +174,7 @@ async fn the_watch_page_mounts_the_player_until_the_stream_ends() {
         script_src(&page).is_none(),
         "an ended stream has nothing to play"
     );
+    assert!(!page.contains("data-onair-chat"), "nor anyone to chat with");
     app.finish().await;
 }
 
