@@ -32,8 +32,9 @@
 //! UDP datagram ─▶ demux (source address, else STUN ufrag) ─▶ publisher Rtc ─▶ Event::RtpPacket
 //!        → SSRC → (track, layer) → per subscriber: onair_forward::Forwarder (layer choice at
 //!        keyframes, seq/timestamp/VP8 picture-id rewrite) → subscriber Rtc write_rtp → UDP
-//! Data channel message (_reliable/_lossy) ─▶ DataPacket stamped with sender identity/sid
-//!        → receivers' subscriber-PC channels (room, or destination_identities)
+//! Data channel message (_reliable/_lossy) ─▶ sender's budget (media::budget) ─▶ DataPacket
+//!        stamped with sender identity/sid → receivers' subscriber-PC channels (room, or
+//!        destination_identities)
 //! ```
 //!
 //! # Bandwidth, speakers and faults

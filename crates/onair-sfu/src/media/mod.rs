@@ -6,6 +6,7 @@
 
 mod admin;
 mod backlog;
+mod budget;
 mod bwe;
 mod drive;
 mod forward;
@@ -98,6 +99,8 @@ pub struct Engine {
     outputs: VecDeque<EngineOutput>,
     /// Datagrams that matched no participant or failed to parse (garbage, stale clients).
     pub dropped_datagrams: u64,
+    /// Data packets not relayed because their sender exceeded its [`budget::DataBudget`].
+    pub dropped_data_packets: u64,
     /// Subscriber PCs estimate their bandwidth (on unless a measurement compares without).
     bwe: bool,
     /// Every peer's next deadline, so a loop touches only the peers that are due.
@@ -137,6 +140,7 @@ impl Engine {
             tracks: HashMap::new(),
             outputs: VecDeque::new(),
             dropped_datagrams: 0,
+            dropped_data_packets: 0,
             bwe: true,
             timers: timers::PeerTimers::default(),
             next_track_tick: now,
@@ -240,6 +244,7 @@ impl Engine {
             signal: resume::SignalLink::default(),
             bwe: bwe::SubscriberBwe::default(),
             links: [LinkStats::default(); 2],
+            data_budget: budget::DataBudget::default(),
             backlog: backlog::DataBacklog::default(),
             poisoned: false,
             #[cfg(test)]

@@ -130,6 +130,8 @@ pub struct Peer {
     pub signal: super::resume::SignalLink,
     /// The subscriber PC's bandwidth estimate and what str0m was asked to probe for.
     pub bwe: super::bwe::SubscriberBwe,
+    /// How much more data it may have relayed.
+    pub data_budget: super::budget::DataBudget,
     /// What each PC measured last (publisher, subscriber): its connection quality.
     pub links: [crate::room::LinkStats; 2],
     /// Reliable data packets waiting for the subscriber PC's `_reliable` channel to open.

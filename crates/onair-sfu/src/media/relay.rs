@@ -395,7 +395,7 @@ impl Engine {
         bytes: &[u8],
         reliable: bool,
     ) {
-        let Some(sender) = self.peers.get(sid) else {
+        let Some(sender) = self.peers.get_mut(sid) else {
             return;
         };
         if !sender.can_publish_data {
@@ -406,10 +406,17 @@ impl Engine {
             tracing::debug!(participant = %sid, "malformed data packet dropped");
             return;
         };
+        let within_budget = sender.data_budget.allow(now, bytes.len());
         let identity = sender.identity.to_string();
         let room = sender.room.clone();
         if reliable {
+            // Received, even if not relayed: a resume must not make the client send it again.
             self.note_reliable_sequence(sid, packet.sequence);
+        }
+        if !within_budget {
+            self.dropped_data_packets += 1;
+            tracing::debug!(participant = %sid, "data packet dropped: over the sender's budget");
+            return;
         }
         packet.participant_identity = identity.clone();
         packet.participant_sid = sid.to_string();

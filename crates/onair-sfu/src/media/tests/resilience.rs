@@ -1,7 +1,7 @@
 //! Faults that must stay local: garbage datagrams and SDP change nothing, a client that vanishes
 //! is removed after the media timeout, a peer whose str0m `Rtc` panics takes only its own
-//! participant down, and reliable data sent before a receiver's data channel opens is delivered
-//! when it opens.
+//! participant down, reliable data sent before a receiver's data channel opens is delivered
+//! when it opens, and a sender flooding the room with data is held to its budget.
 
 use super::*;
 
@@ -187,4 +187,43 @@ fn a_client_that_vanishes_is_removed_after_the_media_timeout() {
     );
     assert!(net.clients[alice].signals.iter().any(|m| matches!(m, Msg::Update(u)
         if u.participants.iter().any(|p| p.identity == "bob" && p.state == proto::participant_info::State::Disconnected as i32))));
+}
+
+#[test]
+fn a_sender_flooding_the_room_with_data_is_held_to_its_budget() {
+    let mut net = Net::new();
+    let alice = net.join("alice", true);
+    let bob = net.join("bob", true);
+    net.publish(alice, None);
+    net.publish(bob, None);
+    net.run(Duration::from_secs(2));
+    let channel = net.clients[alice].reliable.expect("alice's channel opened");
+    let send = |net: &mut Net, n: usize| {
+        for i in 0..n {
+            let packet = proto::DataPacket {
+                value: Some(proto::data_packet::Value::User(proto::UserPacket {
+                    payload: format!("spam {i}").into_bytes(),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            };
+            let mut ch = net.clients[alice].publisher.channel(channel).unwrap();
+            ch.write(true, &packet.encode_to_vec()).unwrap();
+        }
+        net.run(Duration::from_millis(50));
+    };
+    // 500 at once: the burst allowance (two seconds' worth) goes through, the rest is dropped.
+    send(&mut net, 500);
+    net.run(Duration::from_millis(500));
+    let burst = net.clients[bob].data.len();
+    assert!(
+        (200..=260).contains(&burst),
+        "{burst} of 500 relayed: the burst plus what refilled while they arrived"
+    );
+    assert_eq!(net.engine.dropped_data_packets, 500 - burst as u64);
+    // A second later the sender may speak again.
+    net.run(Duration::from_secs(1));
+    send(&mut net, 1);
+    net.run(Duration::from_millis(200));
+    assert_eq!(net.clients[bob].data.len(), burst + 1);
 }
