@@ -67,7 +67,8 @@ export class Player {
     this.streamId = root.dataset.streamId ?? '';
     this.status = (root.dataset.status ?? 'LIVE') as StreamStatus;
     this.creatorId = root.dataset.creatorId ?? '';
-    const chat = document.querySelector<HTMLElement>('[data-onair-chat]');
+    // The creator's own watch page does not join (see `start`), so it has no chat: the studio does.
+    const chat = root.dataset.viewerIsCreator ? null : document.querySelector<HTMLElement>('[data-onair-chat]');
     this.chat = chat ? new Chat(chat) : null;
     const stored = remembered(VOLUME_KEY);
     if (stored !== null && Number(stored) >= 0 && Number(stored) <= 1) this.volume = Number(stored);
