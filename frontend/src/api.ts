@@ -36,7 +36,7 @@ export class ApiError extends Error {
     message: string,
     readonly balance?: number,
     readonly cost?: number,
-    /** Seconds, for 429. */
+    /** Seconds to wait before asking again (429 `rate_limited` and `stream_full`). */
     readonly retryAfter?: number,
   ) {
     super(message);

@@ -95,14 +95,22 @@ export class Chat {
   private add(from: string, text: string, byCreator: boolean, mine: boolean): void {
     this.messages.push({ from, text, mine });
     if (this.messages.length > KEEP) this.messages.shift();
-    const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 24;
+    const scroller = this.log.parentElement ?? this.log;
+    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
     this.log.append(
-      h('li', { class: byCreator ? 'is-creator' : '' }, h('span', { class: 'chat-who' }, from), h('span', {}, text)),
+      h(
+        'li',
+        { class: byCreator ? 'is-creator' : '' },
+        h('span', { class: 'chat-who' }, from),
+        // Said in words, not only in colour: a viewer may call themselves anything.
+        byCreator ? h('span', { class: 'chat-badge' }, 'Creator') : null,
+        h('span', {}, text),
+      ),
     );
     while (this.log.childElementCount > KEEP) this.log.firstElementChild?.remove();
     if (this.empty) this.empty.hidden = true;
     // Follow the conversation unless the reader scrolled up to read something older.
-    if (atBottom || mine) this.log.scrollTop = this.log.scrollHeight;
+    if (atBottom || mine) scroller.scrollTop = scroller.scrollHeight;
   }
 }
 

@@ -153,18 +153,22 @@ export class Player {
       this.halt({ kind: 'error', message: 'This stream no longer exists.' });
       return;
     }
+    if (e instanceof ApiError && e.code === 'stream_full') {
+      // Seats free as viewers leave: ask again when told, spread out so that a crowd turned
+      // away together does not come back together (and without counting it as a failure).
+      const wait = Math.round((e.retryAfter ?? 15) * 1000 * (1 + Math.random() * 0.5));
+      this.halt({ kind: 'full', retryInMs: wait });
+      this.retryTimer = window.setTimeout(() => void this.connect(), wait);
+      return;
+    }
     const wait = e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : retryDelay(this.attempt);
     this.attempt += 1;
-    if (e instanceof ApiError && e.code === 'stream_full') {
-      this.halt({ kind: 'full', retryInMs: wait });
-    } else {
-      console.warn('onair: joining the stream failed', e);
-      this.halt({
-        kind: 'error',
-        message: e instanceof ApiError && e.status === 429 ? 'Too many attempts.' : `${capitalized(describeError(e))}.`,
-        retryInMs: wait,
-      });
-    }
+    console.warn('onair: joining the stream failed', e);
+    this.halt({
+      kind: 'error',
+      message: e instanceof ApiError && e.status === 429 ? 'Too many attempts.' : `${capitalized(describeError(e))}.`,
+      retryInMs: wait,
+    });
     this.retryTimer = window.setTimeout(() => void this.connect(), wait);
   }
 

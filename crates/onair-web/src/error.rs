@@ -84,7 +84,9 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::StreamFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            // A refusal with a time to come back, not a server failure (a 5xx would be logged as
+            // an error and could make a proxy eject a healthy instance).
+            Self::StreamFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

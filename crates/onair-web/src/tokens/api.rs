@@ -40,8 +40,8 @@ pub struct TokenResponse {
 #[utoipa::path(post, path = "/api/streams/{id}/token", tag = "tokens",
     params(("id" = String, Path, description = "stream id")),
     responses((status = 200, body = TokenResponse), (status = 403, description = "banned: removed from this stream"),
-              (status = 404), (status = 410, description = "stream ended or deleted"), (status = 429),
-              (status = 503, description = "stream_full: every viewer seat is taken; Retry-After says when to ask again")))]
+              (status = 404), (status = 410, description = "stream ended or deleted"),
+              (status = 429, description = "rate_limited, or stream_full: every viewer seat is taken; Retry-After says when to ask again")))]
 pub async fn issue<S: Store>(
     State(state): State<AppState<S>>,
     MaybeUser(account): MaybeUser,

@@ -67,10 +67,10 @@ async fn a_full_stream_turns_new_viewers_away_and_keeps_the_creators_seat() {
     let late = app.signup().await;
     let res = app.token(&late.client, &id).await;
     assert_eq!(res.headers()["retry-after"], "15");
-    let body = expect_error(res, 503, "stream_full").await;
+    let body = expect_error(res, 429, "stream_full").await;
     assert_eq!(body["error"]["retryAfter"], 15);
     let guest = app.token(&client(), &id).await;
-    expect_error(guest, 503, "stream_full").await;
+    expect_error(guest, 429, "stream_full").await;
 
     // A counted viewer reloading keeps its seat, and the creator always gets in.
     assert_eq!(app.token(&viewers[0].client, &id).await.status(), 200);
