@@ -406,18 +406,16 @@ impl Engine {
             tracing::debug!(participant = %sid, "malformed data packet dropped");
             return;
         };
-        let within_budget = sender.data_budget.allow(now, bytes.len());
-        let identity = sender.identity.to_string();
-        let room = sender.room.clone();
         if reliable {
-            // Received, even if not relayed: a resume must not make the client send it again.
-            self.note_reliable_sequence(sid, packet.sequence);
+            sender.signal.note_reliable(packet.sequence);
         }
-        if !within_budget {
+        if !sender.data_budget.allow(now, bytes.len()) {
             self.dropped_data_packets += 1;
             tracing::debug!(participant = %sid, "data packet dropped: over the sender's budget");
             return;
         }
+        let identity = sender.identity.to_string();
+        let room = sender.room.clone();
         packet.participant_identity = identity.clone();
         packet.participant_sid = sid.to_string();
         let mut destinations = std::mem::take(&mut packet.destination_identities);

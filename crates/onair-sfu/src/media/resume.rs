@@ -58,6 +58,12 @@ pub struct SignalLink {
 }
 
 impl SignalLink {
+    /// A reliable data packet with `sequence` arrived (relayed or not): a resume must not make
+    /// the client send it again.
+    pub fn note_reliable(&mut self, sequence: u32) {
+        self.last_reliable_seq = self.last_reliable_seq.max(sequence);
+    }
+
     /// Whether the next subscriber offer must restart ICE (and forgets it). A restart that was
     /// waiting for an in-flight offer becomes due once that offer is settled.
     pub fn take_ice_restart(&mut self) -> bool {
@@ -93,13 +99,6 @@ impl Engine {
     ) {
         self.core.keep_token(now, sid, claims);
         self.pump(now);
-    }
-
-    /// Remembers how far the participant's reliable data got, for `last_message_seq`.
-    pub(super) fn note_reliable_sequence(&mut self, sid: &ParticipantSid, sequence: u32) {
-        if let Some(peer) = self.peers.get_mut(sid) {
-            peer.signal.last_reliable_seq = peer.signal.last_reliable_seq.max(sequence);
-        }
     }
 
     /// Holds a signal message for a detached participant; returns every other output.
