@@ -31,7 +31,7 @@ use livekit_protocol as proto;
 use proto::signal_response::Message as Msg;
 
 use super::RoomCore;
-use crate::ids::ParticipantSid;
+use crate::ids::{ParticipantSid, RoomName};
 
 /// How often str0m reports peer stats, and so how often a quality can change.
 pub const STATS_INTERVAL: Duration = Duration::from_secs(2);
@@ -46,11 +46,16 @@ pub struct LinkStats {
 }
 
 impl LinkStats {
-    /// The worse of two links: the higher loss and the longer round trip.
+    /// The worse of two links: the higher loss and the longer round trip (unmeasured is the
+    /// better of anything).
     pub fn worst(self, other: Self) -> Self {
+        let loss = match (self.loss, other.loss) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         Self {
-            loss: max_by(self.loss, other.loss, f32::total_cmp),
-            rtt: max_by(self.rtt, other.rtt, Ord::cmp),
+            loss,
+            rtt: self.rtt.max(other.rtt),
         }
     }
 
@@ -60,13 +65,6 @@ impl LinkStats {
         let rtt_ms = self.rtt.map_or(0.0, |r| r.as_secs_f32() * 1000.0);
         let rtt_penalty = (rtt_ms - 150.0).max(0.0) / 200.0;
         (5.0 - 25.0 * loss - rtt_penalty).clamp(1.0, 5.0)
-    }
-}
-
-fn max_by<T: Copy>(a: Option<T>, b: Option<T>, cmp: fn(&T, &T) -> std::cmp::Ordering) -> Option<T> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(if cmp(&a, &b).is_ge() { a } else { b }),
-        (a, b) => a.or(b),
     }
 }
 
@@ -134,11 +132,7 @@ impl RoomCore {
             self.tell_quality(std::slice::from_ref(sid), vec![own.clone()]);
         }
         if publishes {
-            let others: Vec<ParticipantSid> = self
-                .members(&room)
-                .filter(|m| &m.sid != sid)
-                .map(|m| m.sid.clone())
-                .collect();
+            let others = self.others_in(&room, sid);
             self.tell_quality(&others, vec![own]);
         }
     }
@@ -152,12 +146,16 @@ impl RoomCore {
             return;
         };
         let room = p.room.clone();
-        let to: Vec<ParticipantSid> = self
-            .members(&room)
+        let others = self.others_in(&room, sid);
+        self.tell_quality(&others, vec![info(sid, known)]);
+    }
+
+    /// Everyone in `room` but `sid`.
+    fn others_in(&self, room: &RoomName, sid: &ParticipantSid) -> Vec<ParticipantSid> {
+        self.members(room)
             .filter(|m| &m.sid != sid)
             .map(|m| m.sid.clone())
-            .collect();
-        self.tell_quality(&to, vec![info(sid, known)]);
+            .collect()
     }
 
     fn tell_quality(&mut self, to: &[ParticipantSid], updates: Vec<proto::ConnectionQualityInfo>) {
