@@ -5,7 +5,7 @@
 //! room on first join anyway and closes empty rooms by itself. Failures are logged and counted
 //! (`onair_room_service_errors_total{op}`) and the request carries on.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use livekit_api::services::room::{CreateRoomOptions, RemoveParticipantOptions, RoomClient};
@@ -65,7 +65,9 @@ pub(crate) struct Rooms {
     /// Where an unauthenticated probe tells a dead media server behind a proxy (502/503/504)
     /// from a live one answering in plain text (LiveKit's 401 for a refused key).
     probe_url: Option<reqwest::Url>,
-    probe: reqwest::Client,
+    /// Built on the first probe (rarely needed): no second TLS client, with its parse of the
+    /// system's CA roots, at start-up.
+    probe: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl std::fmt::Debug for Rooms {
@@ -95,7 +97,7 @@ impl Rooms {
             client: Arc::new(client),
             max_participants,
             probe_url,
-            probe: reqwest::Client::new(),
+            probe: Arc::default(),
         }
     }
 
@@ -236,6 +238,7 @@ impl Rooms {
         };
         match self
             .probe
+            .get_or_init(reqwest::Client::new)
             .post(url.clone())
             .timeout(CALL_TIMEOUT)
             .send()
