@@ -464,14 +464,21 @@ fn media_flows_from_a_publisher_to_a_subscriber_with_continuous_sequence_numbers
     );
 }
 
-#[test]
-fn data_packets_are_stamped_with_the_sender_and_relayed() {
+/// Alice and Bob, both allowed to publish, their publisher PCs offered with a data channel and
+/// no media, after `settle` of simulated time (enough for them to connect).
+fn pair(settle: Duration) -> (Net, usize, usize) {
     let mut net = Net::new();
     let alice = net.join("alice", true);
     let bob = net.join("bob", true);
     net.publish(alice, None);
     net.publish(bob, None);
-    net.run(Duration::from_secs(2));
+    net.run(settle);
+    (net, alice, bob)
+}
+
+#[test]
+fn data_packets_are_stamped_with_the_sender_and_relayed() {
+    let (mut net, alice, bob) = pair(Duration::from_secs(2));
     let channel = net.clients[alice]
         .reliable
         .expect("alice's _reliable channel opened");

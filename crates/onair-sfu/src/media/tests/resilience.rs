@@ -166,12 +166,7 @@ fn garbage_datagrams_and_sdp_change_nothing() {
 
 #[test]
 fn a_client_that_vanishes_is_removed_after_the_media_timeout() {
-    let mut net = Net::new();
-    let alice = net.join("alice", true);
-    let bob = net.join("bob", true);
-    net.publish(alice, None);
-    net.publish(bob, None);
-    net.run(Duration::from_secs(1));
+    let (mut net, alice, bob) = pair(Duration::from_secs(1));
     assert!(net.clients[bob].publisher.is_connected());
     net.clients[bob].alive = false;
     let bob_sid = net.clients[bob].sid.clone();
@@ -191,12 +186,7 @@ fn a_client_that_vanishes_is_removed_after_the_media_timeout() {
 
 #[test]
 fn a_sender_flooding_the_room_with_data_is_held_to_its_budget() {
-    let mut net = Net::new();
-    let alice = net.join("alice", true);
-    let bob = net.join("bob", true);
-    net.publish(alice, None);
-    net.publish(bob, None);
-    net.run(Duration::from_secs(2));
+    let (mut net, alice, bob) = pair(Duration::from_secs(2));
     let channel = net.clients[alice].reliable.expect("alice's channel opened");
     let send = |net: &mut Net, n: usize| {
         for i in 0..n {
